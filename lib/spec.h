@@ -1,0 +1,86 @@
+/* Process specs (what a write to procs/new takes) and container create
+ * specs (what `create` in ctl takes).  Pure parsing; tested by cmocka. */
+#ifndef GFS_SPEC_H
+#define GFS_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+/* The fields of Garden's ResourceLimits, in this order. */
+enum gfs_rlim {
+	GFS_RLIM_AS,
+	GFS_RLIM_CORE,
+	GFS_RLIM_CPU,
+	GFS_RLIM_DATA,
+	GFS_RLIM_FSIZE,
+	GFS_RLIM_LOCKS,
+	GFS_RLIM_MEMLOCK,
+	GFS_RLIM_MSGQUEUE,
+	GFS_RLIM_NICE,
+	GFS_RLIM_NOFILE,
+	GFS_RLIM_NPROC,
+	GFS_RLIM_RSS,
+	GFS_RLIM_RTPRIO,
+	GFS_RLIM_SIGPENDING,
+	GFS_RLIM_STACK,
+	GFS_RLIM_N
+};
+
+/* JSON names ("as", "core", ...), indexed by enum gfs_rlim. */
+extern const char *const gfs_rlim_names[GFS_RLIM_N];
+/* RLIMIT_* for an enum gfs_rlim. */
+int gfs_rlim_resource(enum gfs_rlim r);
+
+struct gfs_procspec {
+	char *path;	/* executable; without '/', searched in PATH */
+	char **args;	/* arguments after argv[0], NULL-terminated, never NULL */
+	char **env;	/* NAME=VALUE, NULL-terminated, never NULL */
+	char *dir;	/* NULL: the user's home */
+	char *user;	/* NULL: root; a name, "uid" or "uid:gid" */
+	bool rlim_set[GFS_RLIM_N];
+	uint64_t rlim[GFS_RLIM_N];
+	bool tty;	/* "tty" was given */
+	int tty_columns, tty_rows;
+};
+
+/* Parses one write to procs/new: JSON (first non-blank byte is '{') with
+ * Garden's ProcessSpec field names, or a command line (gfs_split_words;
+ * leading NAME=VALUE words are env, the next word is path, the rest args).
+ * Unknown JSON fields, wrong types, an empty path, env entries without '=',
+ * negative or fractional rlimits: -EINVAL with a reason. */
+int gfs_procspec_parse(const char *buf, size_t len, struct gfs_procspec *out,
+		       gfs_err *err);
+void gfs_procspec_free(struct gfs_procspec *s);
+/* path and args, each quoted with gfs_quote_word, joined by spaces. */
+char *gfs_procspec_command(const struct gfs_procspec *s);
+
+/* `create KEY=VALUE ...` in /garden/ctl.  Every field is NULL/false/0 when
+ * the key was absent. */
+struct gfs_createspec {
+	char *handle;
+	char *rootfs;
+	bool privileged;
+	bool grace_set;
+	uint64_t grace;	 /* seconds */
+	char **env;	 /* NAME=VALUE, NULL-terminated, never NULL */
+	char **props;	 /* KEY=VALUE, NULL-terminated, never NULL */
+	char **binds;	 /* SRC:DST[:ro], NULL-terminated, never NULL */
+	char *network;	 /* IP/PREFIX */
+	bool memory_set, cpu_set, pids_set;
+	uint64_t memory; /* bytes (size suffixes allowed) */
+	uint64_t cpu;	 /* shares */
+	uint64_t pids;	 /* 0 = unlimited */
+	char *disk;	 /* raw, as limits/disk takes it: KEY=N[,KEY=N] */
+	char *bandwidth; /* raw RATE:BURST */
+};
+
+/* Parses the words after "create" (already split by gfs_split_words).
+ * Unknown keys, a repeated non-repeatable key, bad values: -EINVAL. */
+int gfs_createspec_parse(char *const *words, struct gfs_createspec *out,
+			 gfs_err *err);
+void gfs_createspec_free(struct gfs_createspec *s);
+
+#endif
