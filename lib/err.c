@@ -1,0 +1,112 @@
+/* gfs_err and the cleanup helpers. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+
+static void set(gfs_err *err, int code, const char *fmt, va_list ap)
+{
+	err->code = code;
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	/* one line: a reason never carries a newline into `errors` */
+	for (char *p = err->msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+}
+
+int gfs_error(gfs_err *err, int code, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		set(err, code, fmt, ap);
+		va_end(ap);
+	}
+	return -code;
+}
+
+int gfs_error_sys(gfs_err *err, int code, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		set(err, code, fmt, ap);
+		va_end(ap);
+		size_t n = strlen(err->msg);
+		snprintf(err->msg + n, sizeof err->msg - n, ": %s",
+			 strerror(code));
+	}
+	return -code;
+}
+
+int gfs_error_wrap(gfs_err *err, const char *fmt, ...)
+{
+	if (!err)
+		return -EIO;
+	char ctx[sizeof err->msg];
+	char old[sizeof err->msg];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx, sizeof ctx, fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof old);
+	snprintf(err->msg, sizeof err->msg, "%s: %s", ctx, old);
+	if (err->code == 0)
+		err->code = EIO;
+	return -err->code;
+}
+
+void gfs_error_clear(gfs_err *err)
+{
+	if (err) {
+		err->code = 0;
+		err->msg[0] = '\0';
+	}
+}
+
+void gfs_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+void gfs_closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}
+
+void gfs_fclosep(void *f)
+{
+	FILE *fp = *(FILE **)f;
+	if (fp)
+		fclose(fp);
+}
+
+void gfs_strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+void gfs_strvfreep(void *p)
+{
+	gfs_strv_free(*(char ***)p);
+}
+
+size_t gfs_strv_len(char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
