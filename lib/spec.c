@@ -226,9 +226,14 @@ static int procspec_json(const char *buf, size_t len, struct gfs_procspec *s,
 	 * stay refused (the default) since argv and env cannot hold them. */
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return gfs_error(err, EINVAL,
-				 "bad json: %s (line %d column %d)", jerr.text,
-				 jerr.line, jerr.column);
+		/* jansson's integers are long long: an rlimit of 2^64-1
+		 * (RLIM_INFINITY) fails here, so say so. */
+		return gfs_error(
+		    err, EINVAL, "bad json: %s (line %d column %d)%s",
+		    jerr.text, jerr.line, jerr.column,
+		    strstr(jerr.text, "too big integer")
+			? "; integers above 9223372036854775807 are not supported"
+			: "");
 	if (!json_is_object(root)) {
 		ret = gfs_error(err, EINVAL,
 				"json process spec is not an object");

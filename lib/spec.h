@@ -50,7 +50,10 @@ struct gfs_procspec {
  * Garden's ProcessSpec field names, or a command line (gfs_split_words;
  * leading NAME=VALUE words are env, the next word is path, the rest args).
  * Unknown JSON fields, wrong types, an empty path, env entries without '=',
- * negative or fractional rlimits: -EINVAL with a reason. */
+ * negative or fractional rlimits: -EINVAL with a reason.  JSON null and ""
+ * mean absent, as Go's omitempty has it; duplicate keys are refused.
+ * rlimits above 2^63-1 (e.g. RLIM_INFINITY) cannot be written in JSON:
+ * jansson's integers are long long.  One trailing newline is ignored. */
 int gfs_procspec_parse(const char *buf, size_t len, struct gfs_procspec *out,
 		       gfs_err *err);
 void gfs_procspec_free(struct gfs_procspec *s);
@@ -67,7 +70,7 @@ struct gfs_createspec {
 	uint64_t grace;	 /* seconds */
 	char **env;	 /* NAME=VALUE, NULL-terminated, never NULL */
 	char **props;	 /* KEY=VALUE, NULL-terminated, never NULL */
-	char **binds;	 /* SRC:DST[:ro], NULL-terminated, never NULL */
+	char **binds;	 /* SRC:DST[:ro] (":rw" dropped), never NULL */
 	char *network;	 /* IP/PREFIX */
 	bool memory_set, cpu_set, pids_set;
 	uint64_t memory; /* bytes (size suffixes allowed) */

@@ -314,6 +314,12 @@ static void test_json_reasons(void **state)
 	assert_int_equal(
 	    parse("{\"path\":\"ls\",\"env\":[\"BAD\"]}", &ps, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "BAD"));
+	/* RLIM_INFINITY cannot be expressed: the reason says why */
+	assert_int_equal(parse("{\"path\":\"ls\",\"rlimits\":{\"nofile\":"
+			       "18446744073709551615}}",
+			       &ps, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "not supported"));
 }
 
 static void test_command_roundtrip(void **state)
