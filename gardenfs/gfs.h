@@ -121,7 +121,8 @@ struct gfs_ctr {
 	uint32_t nstdin_claimed;
 	uint64_t ver_info, ver_events; /* bumped on change (poll) */
 	int sock_reg, pidfd_reg;       /* fds registered in epoll */
-	struct gfs_evtag ev_sock, ev_pidfd;
+	struct gfs_evtag ev_sock, ev_pidfd, ev_oom;
+	int oom_reg; /* the cgroup's OOM fd, in epoll; -1 when not */
 };
 
 /* Per-open state (fi->fh). */
@@ -168,7 +169,15 @@ struct gfs_parked {
 };
 
 /* Tags of what the loop polls (the first int of every epoll data.ptr). */
-enum { EV_FUSE = 1, EV_SIGNAL, EV_INOTIFY, EV_STDIN, EV_SOCK, EV_PIDFD };
+enum {
+	EV_FUSE = 1,
+	EV_SIGNAL,
+	EV_INOTIFY,
+	EV_STDIN,
+	EV_SOCK,
+	EV_PIDFD,
+	EV_OOM
+};
 
 /* A request-handler context: the node being served. */
 struct gfs_ctx {
@@ -232,6 +241,19 @@ uint64_t gfs_now_ms(void);
 void gfs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Appends err's reason to the container's errors (or the top level's). */
 void gfs_report(struct gfs_ctr *c, const gfs_err *err);
+
+/* limits.c: the files of limits/, metrics, OOM */
+int gfs_render_limit(struct gfs_ctx *x, sbuf *out, gfs_err *err);
+int gfs_write_limit(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
+		    size_t len, gfs_err *err);
+int gfs_set_limit(struct gfs_ctr *c, enum gfs_type t, uint64_t v, gfs_err *err);
+int gfs_render_metrics(struct gfs_ctx *x, sbuf *out, gfs_err *err);
+void gfs_oom_register(struct gfs_ctr *c);
+void gfs_oom_unregister(struct gfs_ctr *c);
+void gfs_oom_event(struct gfs_ctr *c);
+/* disk usage of the container's store (0 until the store is there) */
+void gfs_disk_usage(struct gfs_ctr *c, uint64_t *bytes, uint64_t *inodes);
+uint64_t gfs_wall_ms(void);
 
 /* meta.c: what the front keeps in DEPOT/containers/H/meta */
 void gfs_errlog_init(struct gfs_errlog *l, char *path);

@@ -32,6 +32,19 @@ struct gfs_daemon gfs;
 #define ID_BASE	 2000000000u
 #define ID_COUNT 65536u
 
+uint64_t gfs_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+void gfs_disk_usage(struct gfs_ctr *c, uint64_t *bytes, uint64_t *inodes)
+{
+	(void)c;
+	*bytes = *inodes = 0;
+}
+
 uint64_t gfs_now_ms(void)
 {
 	struct timespec ts;
@@ -159,6 +172,8 @@ static void ctr_register(struct gfs_ctr *c)
 	c->pidfd_reg = c->rt->pidfd;
 	watch_fd(c->sock_reg, &c->ev_sock);
 	watch_fd(c->pidfd_reg, &c->ev_pidfd);
+	if (c->oom_reg < 0)
+		gfs_oom_register(c);
 }
 
 static void ctr_unregister(struct gfs_ctr *c)
@@ -168,6 +183,7 @@ static void ctr_unregister(struct gfs_ctr *c)
 	if (c->pidfd_reg >= 0)
 		epoll_ctl(gfs.epfd, EPOLL_CTL_DEL, c->pidfd_reg, NULL);
 	c->sock_reg = c->pidfd_reg = -1;
+	gfs_oom_unregister(c);
 }
 
 static void ev_exited(struct rt_ctr *rc, struct rt_proc *p, void *ud)
@@ -234,7 +250,7 @@ static struct gfs_ctr *ctr_adopt(struct rt_ctr *rc, gfs_err *err)
 	c->handle = xstrdup(rc->handle);
 	c->slot = slot;
 	c->refs = 1;
-	c->sock_reg = c->pidfd_reg = -1;
+	c->sock_reg = c->pidfd_reg = c->oom_reg = -1;
 	c->meta = xasprintf("%s/meta", rc->dir);
 	if (gfs_meta_load(c, err) < 0) {
 		gfs_ctr_put(c);
@@ -572,6 +588,13 @@ static void loop(void)
 			case EV_STDIN:
 				gfs_stdin_writable(evs[i].data.ptr);
 				break;
+			case EV_OOM: {
+				struct gfs_ctr *c =
+				    ((struct gfs_evtag *)evs[i].data.ptr)->c;
+				if (!c->destroyed)
+					gfs_oom_event(c);
+				break;
+			}
 			case EV_SOCK:
 			case EV_PIDFD: {
 				struct gfs_ctr *c =

@@ -104,6 +104,24 @@ static int ctl_create(char **words, struct gfs_fh *fh, gfs_err *err)
 	struct gfs_ctr *c;
 	r = gfs_ctr_create(handle, &rc, cs.props, cs.grace_set, cs.grace, &c,
 			   err);
+	/* initial limits: all of them or no container */
+	struct {
+		bool set;
+		enum gfs_type t;
+		uint64_t v;
+	} lim[] = {{cs.memory_set, T_LMEMORY, cs.memory},
+		   {cs.cpu_set, T_LCPU, cs.cpu},
+		   {cs.pids_set, T_LPIDS, cs.pids}};
+	for (size_t i = 0; r == 0 && i < sizeof lim / sizeof *lim; i++) {
+		if (!lim[i].set)
+			continue;
+		r = gfs_set_limit(c, lim[i].t, lim[i].v, err);
+		if (r < 0) {
+			gfs_err e2 = {0};
+			gfs_ctr_destroy(c, &e2);
+			gfs_error_wrap(err, "create %s", handle);
+		}
+	}
 	if (r == 0) {
 		sbuf_reset(&fh->answer);
 		fh->answer_off = 0;
@@ -337,9 +355,12 @@ const struct gfs_node gfs_nodes[T_NTYPES] = {
     [T_ERRORS] = {"errors", K_TEXT, S_IFREG | 0444, render_errors, NULL, 0},
     [T_METRICS] = {"metrics", K_TEXT, S_IFREG | 0444, NULL, NULL, 0},
     [T_LIMITS] = {"limits", K_DIR, S_IFDIR | 0555, NULL, NULL, 0},
-    [T_LMEMORY] = {"memory", K_CMD, S_IFREG | 0644, NULL, NULL, 0},
-    [T_LCPU] = {"cpu", K_CMD, S_IFREG | 0644, NULL, NULL, 0},
-    [T_LPIDS] = {"pids", K_CMD, S_IFREG | 0644, NULL, NULL, 0},
+    [T_LMEMORY] = {"memory", K_CMD, S_IFREG | 0644, gfs_render_limit,
+		   gfs_write_limit, 0},
+    [T_LCPU] = {"cpu", K_CMD, S_IFREG | 0644, gfs_render_limit, gfs_write_limit,
+		0},
+    [T_LPIDS] = {"pids", K_CMD, S_IFREG | 0644, gfs_render_limit,
+		 gfs_write_limit, 0},
     [T_PROPS] = {"properties", K_DIR, S_IFDIR | 0755, NULL, NULL, 0},
     [T_PROP] = {"", K_PROP, S_IFREG | 0644, NULL, NULL, 0},
     [T_PROCS] = {"procs", K_DIR, S_IFDIR | 0555, NULL, NULL, 0},
