@@ -780,7 +780,10 @@ void gfs_fail_parked(struct gfs_ctr *c)
 			fuse_reply_buf(pk->req, NULL, 0);
 		else if (pk->type == T_STOP)
 			fuse_reply_write(pk->req, pk->size);
-		else
+		else if (pk->type == T_STDIN) {
+			epoll_ctl(gfs.epfd, EPOLL_CTL_DEL, pk->fh->fd, NULL);
+			fuse_reply_err(pk->req, EPIPE);
+		} else
 			fuse_reply_err(pk->req, ENOENT);
 		complete(pk);
 	}
@@ -797,8 +800,12 @@ void gfs_fail_parked(struct gfs_ctr *c)
 void gfs_stdin_writable(struct gfs_parked *pk)
 {
 	ssize_t n = write(pk->fh->fd, pk->data, pk->size);
-	if (n < 0 && errno == EAGAIN)
+	if (n < 0 && errno == EAGAIN) {
+		struct epoll_event ev = {.events = EPOLLOUT | EPOLLONESHOT,
+					 .data.ptr = pk};
+		epoll_ctl(gfs.epfd, EPOLL_CTL_MOD, pk->fh->fd, &ev);
 		return;
+	}
 	epoll_ctl(gfs.epfd, EPOLL_CTL_DEL, pk->fh->fd, NULL);
 	if (n < 0)
 		fuse_reply_err(pk->req, errno == EPIPE ? EPIPE : errno);
