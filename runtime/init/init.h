@@ -1,0 +1,52 @@
+/* gardenfs-init: pid 1 of a container.  It builds the container's root
+ * (rootfs.c), then serves the daemon over the socket it inherited
+ * (service.c): spawns processes (spawn.c), reaps everything, and keeps exit
+ * statuses until the daemon has acknowledged them. */
+#ifndef GFS_INIT_H
+#define GFS_INIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/err.h"
+
+struct init_cfg {
+	const char *handle;
+	const char *lower; /* image tree, the overlay's lower dir */
+	const char *dir;   /* DEPOT/containers/HANDLE */
+	bool privileged;
+	char **binds; /* SRC:DST[:ro], NULL-terminated */
+};
+
+/* Mounts the overlay, binds, /proc, /sys, /dev; sets the hostname, brings
+ * lo up and pivots into the new root.  Leaves no fd to the host tree. */
+int init_rootfs(const struct init_cfg *cfg, gfs_err *err);
+
+struct spawn_req {
+	uint32_t id;
+	uid_t uid;
+	gid_t gid;
+	size_t ngroups;
+	gid_t *groups;
+	const char *dir;
+	bool mkdir;
+	const char *path;
+	char **argv;
+	char **envp;
+	size_t nrl;
+	int rl_res[32];
+	unsigned long long rl_val[32];
+	int fds[4]; /* stdin, stdin keeper, stdout, stderr */
+};
+
+/* Forks and execs; returns once exec succeeded (0, *pid set) or failed
+ * (negative errno with the reason; the child is reaped). */
+int init_spawn(const struct spawn_req *rq, bool privileged, pid_t *pid,
+	       gfs_err *err);
+
+/* The service loop; returns only on a fatal error. */
+int init_serve(int lsock, bool privileged);
+
+#endif

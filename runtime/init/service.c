@@ -1,0 +1,448 @@
+/* gardenfs-init's service loop: one poll over the listening socket, the
+ * current daemon connection, a signalfd for SIGCHLD and a timer for the
+ * stop deadline.  A new connection replaces the old one at any time (a
+ * restarted daemon).  Exit statuses stay in the table until the daemon
+ * acks them, so a daemon that died in between learns them on "hello". */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "runtime/init/init.h"
+#include "runtime/proto.h"
+
+struct proc {
+	uint32_t id;
+	pid_t pid;
+	bool exited;
+	int status;
+	int keeper; /* write end of the stdin FIFO: EOF waits for "eof" */
+};
+
+struct out {
+	sbuf b;
+	pid_t cred; /* SCM_CREDENTIALS pid, or 0 */
+};
+
+static struct proc *procs;
+static size_t nprocs;
+static int conn = -1;
+static struct out *outq;
+static size_t nout;
+static bool privileged;
+static bool stopping, stopped;
+static int timer = -1;
+static char rbuf[PROTO_MSG_MAX + 1];
+
+static void drop_conn(void)
+{
+	if (conn >= 0)
+		close(conn);
+	conn = -1;
+	for (size_t i = 0; i < nout; i++)
+		sbuf_free(&outq[i].b);
+	nout = 0;
+}
+
+static int send_one(struct out *o)
+{
+	struct ucred uc = {.pid = o->cred, .uid = getuid(), .gid = getgid()};
+	return proto_send(conn, o->b.s, o->b.len, NULL, 0,
+			  o->cred ? &uc : NULL);
+}
+
+/* Sends in order; what does not fit now waits for POLLOUT.  Without a
+ * daemon the message is dropped: anything that matters (exits) is resent
+ * on the next hello. */
+static void put(sbuf *b, pid_t cred)
+{
+	struct out o = {*b, cred};
+
+	*b = (sbuf)SBUF_INIT;
+	if (conn < 0) {
+		sbuf_free(&o.b);
+		return;
+	}
+	if (nout == 0) {
+		int r = send_one(&o);
+		if (r == 0 || r != -EAGAIN) {
+			sbuf_free(&o.b);
+			if (r < 0)
+				drop_conn();
+			return;
+		}
+	}
+	outq = xrealloc(outq, (nout + 1) * sizeof *outq);
+	outq[nout++] = o;
+}
+
+static void flush(void)
+{
+	while (nout && conn >= 0) {
+		int r = send_one(&outq[0]);
+		if (r == -EAGAIN)
+			return;
+		sbuf_free(&outq[0].b);
+		memmove(outq, outq + 1, (nout - 1) * sizeof *outq);
+		nout--;
+		if (r < 0)
+			drop_conn();
+	}
+}
+
+static void put_words(pid_t cred, const char *verb, int n, ...)
+{
+	sbuf b = SBUF_INIT;
+	va_list ap;
+
+	proto_add(&b, verb);
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		proto_add(&b, va_arg(ap, const char *));
+	va_end(ap);
+	put(&b, cred);
+}
+
+static void put_pair(const char *verb, unsigned long long a, long long v,
+		     pid_t cred)
+{
+	sbuf b = SBUF_INIT;
+	proto_add(&b, verb);
+	proto_addu(&b, a);
+	proto_addi(&b, v);
+	put(&b, cred);
+}
+
+static struct proc *find_id(uint32_t id)
+{
+	for (size_t i = 0; i < nprocs; i++)
+		if (procs[i].id == id)
+			return &procs[i];
+	return NULL;
+}
+
+static struct proc *find_pid(pid_t pid)
+{
+	for (size_t i = 0; i < nprocs; i++)
+		if (procs[i].pid == pid && !procs[i].exited)
+			return &procs[i];
+	return NULL;
+}
+
+static bool have_children(void)
+{
+	siginfo_t si;
+	/* WNOWAIT: only asks; the reaper gets the statuses */
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+static void check_stopped(void)
+{
+	if (!stopping || have_children())
+		return;
+	stopping = false;
+	stopped = true;
+	struct itimerspec off = {0};
+	timerfd_settime(timer, 0, &off, NULL);
+	put_words(0, "stopped", 0);
+}
+
+static void reap(void)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		struct proc *p = find_pid(pid);
+		if (!p)
+			continue; /* an orphan that was reparented to us */
+		p->exited = true;
+		p->status =
+		    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (p->keeper >= 0)
+			close(p->keeper);
+		p->keeper = -1;
+		put_pair("exit", p->id, p->status, 0);
+	}
+	check_stopped();
+}
+
+static void do_hello(void)
+{
+	for (size_t i = 0; i < nprocs; i++) {
+		struct proc *p = &procs[i];
+		if (p->exited)
+			put_pair("exit", p->id, p->status, 0);
+		else
+			put_pair("running", p->id, p->pid, p->pid);
+	}
+	if (stopped)
+		put_words(0, "stopped", 0);
+	put_words(0, "ready", 0);
+}
+
+static void reply_error(unsigned long long id, const gfs_err *e)
+{
+	sbuf b = SBUF_INIT;
+	proto_add(&b, "error");
+	proto_addu(&b, id);
+	proto_addi(&b, e->code ? e->code : EIO);
+	proto_add(&b, e->msg);
+	put(&b, 0);
+}
+
+/* Fields after "spawn" (see runtime/proto.h). */
+static int parse_spawn(char **f, size_t n, struct spawn_req *rq, gfs_err *err)
+{
+	size_t i = 1;
+	unsigned long long v, cnt;
+
+#define NUM(max) (i < n && proto_num(f[i++], (max), &v))
+	if (!NUM(UINT32_MAX))
+		goto bad;
+	rq->id = (uint32_t)v;
+	if (!NUM(UINT32_MAX - 1))
+		goto bad;
+	rq->uid = (uid_t)v;
+	if (!NUM(UINT32_MAX - 1))
+		goto bad;
+	rq->gid = (gid_t)v;
+	if (!NUM(65536))
+		goto bad;
+	cnt = v;
+	rq->ngroups = cnt;
+	rq->groups = xcalloc(cnt + 1, sizeof(gid_t));
+	for (size_t g = 0; g < cnt; g++) {
+		if (!NUM(UINT32_MAX - 1))
+			goto bad;
+		rq->groups[g] = (gid_t)v;
+	}
+	if (i + 3 > n)
+		goto bad;
+	rq->dir = f[i++];
+	rq->mkdir = strcmp(f[i++], "1") == 0;
+	rq->path = f[i++];
+	if (!NUM(n))
+		goto bad;
+	cnt = v;
+	if (i + cnt > n)
+		goto bad;
+	rq->argv = xcalloc(cnt + 1, sizeof(char *));
+	for (size_t a = 0; a < cnt; a++)
+		rq->argv[a] = f[i++];
+	if (!NUM(n))
+		goto bad;
+	cnt = v;
+	if (i + cnt > n)
+		goto bad;
+	rq->envp = xcalloc(cnt + 1, sizeof(char *));
+	for (size_t a = 0; a < cnt; a++)
+		rq->envp[a] = f[i++];
+	if (!NUM(32))
+		goto bad;
+	rq->nrl = v;
+	for (size_t r = 0; r < rq->nrl; r++) {
+		if (!NUM(64))
+			goto bad;
+		rq->rl_res[r] = (int)v;
+		if (!NUM(UINT64_MAX))
+			goto bad;
+		rq->rl_val[r] = v;
+	}
+#undef NUM
+	if (!rq->path[0] || !rq->dir[0])
+		goto bad;
+	return 0;
+bad:
+	return gfs_error(err, EINVAL, "malformed spawn request");
+}
+
+static void do_spawn(char **f, size_t n, int *fds, size_t nfds)
+{
+	struct spawn_req rq;
+	gfs_err e = {0};
+	unsigned long long id = 0;
+	pid_t pid;
+
+	memset(&rq, 0, sizeof rq);
+	if (n > 1)
+		proto_num(f[1], UINT32_MAX, &id);
+	if (nfds != 4) {
+		gfs_error(&e, EINVAL, "spawn needs 4 fds, got %zu", nfds);
+		goto out;
+	}
+	memcpy(rq.fds, fds, sizeof rq.fds);
+	if (stopping || stopped) {
+		gfs_error(&e, EPERM, "the container is stopped");
+		goto out;
+	}
+	if (parse_spawn(f, n, &rq, &e) < 0)
+		goto out;
+	if (find_id(rq.id)) {
+		gfs_error(&e, EEXIST, "process %u exists", rq.id);
+		goto out;
+	}
+	if (init_spawn(&rq, privileged, &pid, &e) < 0)
+		goto out;
+	procs = xrealloc(procs, (nprocs + 1) * sizeof *procs);
+	procs[nprocs++] = (struct proc){rq.id, pid, false, 0, fds[1]};
+	fds[1] = -1;
+	put_pair("started", rq.id, pid, pid);
+out:
+	if (e.code)
+		reply_error(id, &e);
+	for (size_t i = 0; i < nfds; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(rq.groups);
+	free(rq.argv);
+	free(rq.envp);
+}
+
+static void do_stop(bool kill_now)
+{
+	if (stopped) {
+		put_words(0, "stopped", 0);
+		return;
+	}
+	/* As pid 1 of the namespace, kill(-1) reaches every process in it
+	 * but us. */
+	kill(-1, kill_now ? SIGKILL : SIGTERM);
+	if (!stopping) {
+		stopping = true;
+		struct itimerspec t = {.it_value = {kill_now ? 1 : 10, 0}};
+		timerfd_settime(timer, 0, &t, NULL);
+	}
+	check_stopped();
+}
+
+static void handle(char **f, size_t n, int *fds, size_t nfds)
+{
+	unsigned long long id = 0, v = 0;
+	const char *verb = f[0];
+
+	if (strcmp(verb, "spawn") == 0) {
+		do_spawn(f, n, fds, nfds);
+		return;
+	}
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (strcmp(verb, "hello") == 0) {
+		do_hello();
+		return;
+	}
+	if (strcmp(verb, "stop") == 0) {
+		do_stop(n > 1 && strcmp(f[1], "1") == 0);
+		return;
+	}
+	if (n < 2 || !proto_num(f[1], UINT32_MAX, &id))
+		return;
+	struct proc *p = find_id((uint32_t)id);
+	if (!p)
+		return;
+	if (strcmp(verb, "signal") == 0) {
+		if (n > 2 && proto_num(f[2], 64, &v) && !p->exited)
+			kill(p->pid, (int)v);
+	} else if (strcmp(verb, "eof") == 0) {
+		if (p->keeper >= 0)
+			close(p->keeper);
+		p->keeper = -1;
+	} else if (strcmp(verb, "ack") == 0 && p->exited) {
+		*p = procs[--nprocs];
+	}
+}
+
+static void read_conn(void)
+{
+	for (;;) {
+		int fds[PROTO_MAX_FDS];
+		size_t nfds = 0, n = 0;
+		ssize_t len =
+		    proto_recv(conn, rbuf, PROTO_MSG_MAX, fds, &nfds, NULL);
+		if (len == -EAGAIN)
+			return;
+		if (len <= 0) {
+			drop_conn();
+			return;
+		}
+		char **f = proto_split(rbuf, (size_t)len, &n);
+		if (f && n > 0)
+			handle(f, n, fds, nfds);
+		else
+			for (size_t i = 0; i < nfds; i++)
+				close(fds[i]);
+		free(f);
+		if (conn < 0)
+			return;
+	}
+}
+
+int init_serve(int lsock, bool priv)
+{
+	sigset_t mask;
+
+	privileged = priv;
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (sfd < 0 || timer < 0)
+		return -errno;
+	fcntl(lsock, F_SETFD, FD_CLOEXEC);
+	fcntl(lsock, F_SETFL, O_NONBLOCK);
+
+	for (;;) {
+		struct pollfd pf[4] = {
+		    {sfd, POLLIN, 0},
+		    {timer, POLLIN, 0},
+		    {lsock, POLLIN, 0},
+		    {conn, (short)(POLLIN | (nout ? POLLOUT : 0)), 0},
+		};
+		if (poll(pf, conn >= 0 ? 4 : 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pf[0].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) > 0)
+				;
+			reap();
+		}
+		if (pf[1].revents) {
+			uint64_t x;
+			if (read(timer, &x, sizeof x) > 0 && stopping)
+				kill(-1, SIGKILL);
+		}
+		if (conn >= 0 && pf[3].revents) {
+			if (pf[3].revents & POLLOUT)
+				flush();
+			if (conn >= 0 &&
+			    (pf[3].revents & (POLLIN | POLLHUP | POLLERR)))
+				read_conn();
+		}
+		if (pf[2].revents) {
+			int c = accept4(lsock, NULL, NULL,
+					SOCK_CLOEXEC | SOCK_NONBLOCK);
+			if (c >= 0) {
+				drop_conn();
+				conn = c;
+			}
+		}
+	}
+}

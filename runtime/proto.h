@@ -1,0 +1,208 @@
+/* The private protocol between the daemon (runtime/) and gardenfs-init
+ * (runtime/init/), over a SOCK_SEQPACKET unix socket: one message is one
+ * packet, a run of NUL-terminated fields, the first of which is the verb.
+ * Numbers are decimal.  Both sides include this header; it holds only small
+ * inline helpers so that it needs no object file of its own.
+ *
+ * daemon -> init                            init -> daemon
+ *   hello                                     running ID NSPID   (per process)
+ *   spawn ID UID GID NG G... DIR MKDIR        exit ID STATUS     (until acked)
+ *         PATH ARGC ARGV... ENVC ENV...       ready              (end of hello)
+ *         NR (RES VALUE)... [CAPS]            started ID NSPID +
+ * SCM_CREDENTIALS
+ *         + fds: stdin, keeper, stdout, stderr   error ID ERRNO REASON
+ *   signal ID SIG   eof ID   ack ID           stopped
+ *   stop KILL
+ */
+#ifndef GFS_RT_PROTO_H
+#define GFS_RT_PROTO_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+
+/* A spawn request carries argv and env; the daemon raises its send buffer
+ * so that this much fits in one packet. */
+#define PROTO_MSG_MAX (1024 * 1024)
+#define PROTO_SNDBUF  (2 * 1024 * 1024)
+#define PROTO_MAX_FDS 4
+
+/* Fixed fds of gardenfs-init at exec time. */
+#define PROTO_INIT_SYNC_FD   3
+#define PROTO_INIT_LISTEN_FD 4
+
+static inline void proto_add(sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s) + 1);
+}
+
+static inline void proto_addu(sbuf *b, unsigned long long v)
+{
+	char n[24];
+	int len = snprintf(n, sizeof n, "%llu", v);
+	sbuf_add(b, n, (size_t)len + 1);
+}
+
+static inline void proto_addi(sbuf *b, long long v)
+{
+	char n[24];
+	int len = snprintf(n, sizeof n, "%lld", v);
+	sbuf_add(b, n, (size_t)len + 1);
+}
+
+/* Splits a received packet into its fields (pointers into buf).  A packet
+ * whose last byte is not NUL is malformed: NULL. */
+static inline char **proto_split(char *buf, size_t len, size_t *n)
+{
+	size_t count = 0;
+
+	if (len == 0 || buf[len - 1] != '\0')
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] == '\0')
+			count++;
+	char **f = xcalloc(count + 1, sizeof *f);
+	size_t k = 0;
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
+		f[k++] = buf + i;
+	*n = count;
+	return f;
+}
+
+/* Strict decimal field; false when it is not one. */
+static inline bool proto_num(const char *s, unsigned long long max,
+			     unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (!s || !*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		if (v > (max - (unsigned)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Sends one packet with optional fds and credentials.  Returns 0 or a
+ * negative errno (-EAGAIN on a full nonblocking socket). */
+static inline int proto_send(int sock, const void *buf, size_t len,
+			     const int *fds, size_t nfds,
+			     const struct ucred *cred)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS) +
+		       CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {(void *)buf, len};
+	struct msghdr mh = {0};
+	size_t space = 0;
+
+	memset(&u, 0, sizeof u);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (nfds > PROTO_MAX_FDS)
+		return -EINVAL;
+	if (nfds)
+		space += CMSG_SPACE(sizeof(int) * nfds);
+	if (cred)
+		space += CMSG_SPACE(sizeof *cred);
+	if (space) {
+		mh.msg_control = u.b;
+		mh.msg_controllen = space;
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		if (nfds) {
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+			memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+			cm = CMSG_NXTHDR(&mh, cm);
+		}
+		if (cred) {
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_CREDENTIALS;
+			cm->cmsg_len = CMSG_LEN(sizeof *cred);
+			memcpy(CMSG_DATA(cm), cred, sizeof *cred);
+		}
+	}
+	for (;;) {
+		ssize_t r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		if (r >= 0)
+			return (size_t)r == len ? 0 : -EMSGSIZE;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Receives one packet into buf (cap bytes; one more is written: a NUL so
+ * that a bad packet cannot run off).  Returns its length, 0 at EOF, or a
+ * negative errno.  Received fds (CLOEXEC) go to fds/nfds (at most
+ * PROTO_MAX_FDS; extras are closed), credentials to cred when given. */
+static inline ssize_t proto_recv(int sock, char *buf, size_t cap, int *fds,
+				 size_t *nfds, struct ucred *cred)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int) * 16) +
+		       CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {buf, cap};
+	struct msghdr mh = {0};
+	ssize_t r;
+
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.b;
+	mh.msg_controllen = sizeof u.b;
+	if (nfds)
+		*nfds = 0;
+	if (cred)
+		cred->pid = 0;
+	do
+		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm;
+	     cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SCM_RIGHTS) {
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int got[16];
+			memcpy(got, CMSG_DATA(cm), k * sizeof(int));
+			for (size_t i = 0; i < k; i++) {
+				if (fds && nfds && *nfds < PROTO_MAX_FDS)
+					fds[(*nfds)++] = got[i];
+				else
+					close(got[i]);
+			}
+		} else if (cm->cmsg_type == SCM_CREDENTIALS && cred) {
+			memcpy(cred, CMSG_DATA(cm), sizeof *cred);
+		}
+	}
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		for (size_t i = 0; nfds && i < *nfds; i++)
+			close(fds[i]);
+		if (nfds)
+			*nfds = 0;
+		return -EMSGSIZE;
+	}
+	buf[r] = '\0';
+	return r;
+}
+
+#endif
