@@ -312,6 +312,11 @@ int gfs_procspec_parse(const char *buf, size_t len, struct gfs_procspec *out,
 	int ret;
 
 	memset(out, 0, sizeof *out);
+	if (!buf) {
+		/* an empty write may come without a buffer */
+		buf = "";
+		len = 0;
+	}
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' ||
 			   buf[i] == '\r'))
 		i++;

@@ -150,6 +150,8 @@ static void test_line_bad(void **state)
 	assert_reason(&err);
 	assert_int_equal(parse("A=1", &ps, &err), -EINVAL);
 	assert_string_equal(err.msg, "no command");
+	assert_int_equal(gfs_procspec_parse(NULL, 0, &ps, &err), -EINVAL);
+	assert_string_equal(err.msg, "no command");
 }
 
 static void test_json_full(void **state)
@@ -579,6 +581,47 @@ static void test_create_reasons(void **state)
 	assert_non_null(strstr(err.msg, "memory"));
 }
 
+/* Random writes, JSON-like and shell-like, never crash or leak; every
+ * success keeps the struct's promises, every failure leaves it zeroed. */
+static void test_procspec_random(void **state)
+{
+	(void)state;
+	static const char *const pieces[] = {
+	    "{",    "}",    "[",   "]",	  ",",	     ":",      "\"",
+	    "path", "args", "env", "tty", "rlimits", "nofile", "window_size",
+	    "rows", "A=1",  "1",   "-1",  "1.5",     "null",   " ",
+	    "'",    "\\",   "x",   "=",	  "\n",	     "true",
+	};
+	uint32_t seed = 777;
+	for (int round = 0; round < 20000; round++) {
+		sbuf b = SBUF_INIT;
+		seed = seed * 1103515245 + 12345;
+		int n = (int)((seed >> 16) % 16);
+		if (round % 2)
+			sbuf_adds(&b, "{\"path\":\"x\",");
+		for (int i = 0; i < n; i++) {
+			seed = seed * 1103515245 + 12345;
+			sbuf_adds(&b, pieces[(seed >> 16) % N(pieces)]);
+		}
+		struct gfs_procspec ps;
+		gfs_err err = {0};
+		if (gfs_procspec_parse(b.s, b.len, &ps, &err) < 0) {
+			assert_reason(&err);
+			assert_true(is_zero(&ps, sizeof ps));
+		} else {
+			assert_true(ps.path && *ps.path);
+			assert_non_null(ps.args);
+			assert_non_null(ps.env);
+			for (char **e = ps.env; *e; e++)
+				assert_non_null(strchr(*e, '='));
+			char *cmd = gfs_procspec_command(&ps);
+			free(cmd);
+			gfs_procspec_free(&ps);
+		}
+		sbuf_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -596,6 +639,7 @@ int main(void)
 	    cmocka_unit_test(test_create_good_values),
 	    cmocka_unit_test(test_create_bad),
 	    cmocka_unit_test(test_create_reasons),
+	    cmocka_unit_test(test_procspec_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
