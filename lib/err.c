@@ -54,7 +54,17 @@ int gfs_error_wrap(gfs_err *err, const char *fmt, ...)
 	vsnprintf(ctx, sizeof ctx, fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof old);
-	snprintf(err->msg, sizeof err->msg, "%s: %s", ctx, old);
+	/* ctx, ": ", then as much of the old reason as fits */
+	size_t n = strnlen(ctx, sizeof err->msg - 1);
+	memcpy(err->msg, ctx, n);
+	size_t room = sizeof err->msg - 1 - n;
+	size_t k = room < 2 ? room : 2;
+	memcpy(err->msg + n, ": ", k);
+	n += k;
+	room -= k;
+	size_t m = strnlen(old, room);
+	memcpy(err->msg + n, old, m);
+	err->msg[n + m] = '\0';
 	if (err->code == 0)
 		err->code = EIO;
 	return -err->code;

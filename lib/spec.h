@@ -35,14 +35,14 @@ extern const char *const gfs_rlim_names[GFS_RLIM_N];
 int gfs_rlim_resource(enum gfs_rlim r);
 
 struct gfs_procspec {
-	char *path;	/* executable; without '/', searched in PATH */
-	char **args;	/* arguments after argv[0], NULL-terminated, never NULL */
-	char **env;	/* NAME=VALUE, NULL-terminated, never NULL */
-	char *dir;	/* NULL: the user's home */
-	char *user;	/* NULL: root; a name, "uid" or "uid:gid" */
+	char *path;  /* executable; without '/', searched in PATH */
+	char **args; /* arguments after argv[0], NULL-terminated, never NULL */
+	char **env;  /* NAME=VALUE, NULL-terminated, never NULL */
+	char *dir;   /* NULL: the user's home */
+	char *user;  /* NULL: root; a name, "uid" or "uid:gid" */
 	bool rlim_set[GFS_RLIM_N];
 	uint64_t rlim[GFS_RLIM_N];
-	bool tty;	/* "tty" was given */
+	bool tty; /* "tty" was given */
 	int tty_columns, tty_rows;
 };
 
@@ -67,11 +67,11 @@ struct gfs_createspec {
 	char *rootfs;
 	bool privileged;
 	bool grace_set;
-	uint64_t grace;	 /* seconds */
-	char **env;	 /* NAME=VALUE, NULL-terminated, never NULL */
-	char **props;	 /* KEY=VALUE, NULL-terminated, never NULL */
-	char **binds;	 /* SRC:DST[:ro] (":rw" dropped), never NULL */
-	char *network;	 /* IP/PREFIX */
+	uint64_t grace; /* seconds */
+	char **env;	/* NAME=VALUE, NULL-terminated, never NULL */
+	char **props;	/* KEY=VALUE, NULL-terminated, never NULL */
+	char **binds;	/* SRC:DST[:ro] (":rw" dropped), never NULL */
+	char *network;	/* IP/PREFIX */
 	bool memory_set, cpu_set, pids_set;
 	uint64_t memory; /* bytes (size suffixes allowed) */
 	uint64_t cpu;	 /* shares */
