@@ -1,0 +1,127 @@
+/* Small file helpers of the runtime: atomic writes of depot state, whole
+ * file reads, a recursive remove that stays on one file system, and the
+ * start time that tells a live init from a reused pid. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "runtime/rt_priv.h"
+
+int rt_write_file(const char *path, const char *data, size_t len, gfs_err *err)
+{
+	cleanup_free char *tmp = xasprintf("%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return gfs_error_sys(err, errno, "creating %s", tmp);
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int e = errno;
+			close(fd);
+			unlink(tmp);
+			return gfs_error_sys(err, e, "writing %s", tmp);
+		}
+		off += (size_t)w;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return gfs_error_sys(err, e, "renaming %s", tmp);
+	}
+	return 0;
+}
+
+int rt_read_file(const char *path, size_t max, char **out, size_t *len,
+		 gfs_err *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	sbuf b = SBUF_INIT;
+	char chunk[4096];
+
+	if (fd < 0)
+		return gfs_error_sys(err, errno, "opening %s", path);
+	for (;;) {
+		ssize_t r = read(fd, chunk, sizeof chunk);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			sbuf_free(&b);
+			return gfs_error_sys(err, e, "reading %s", path);
+		}
+		if (r == 0)
+			break;
+		if (b.len + (size_t)r > max) {
+			sbuf_free(&b);
+			return gfs_error(err, EFBIG, "%s is too big", path);
+		}
+		sbuf_add(&b, chunk, (size_t)r);
+	}
+	if (len)
+		*len = b.len;
+	*out = sbuf_steal(&b);
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP || flag == FTW_D || flag == FTW_DNR)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int rt_rm_rf(const char *path, gfs_err *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT
+			   ? 0
+			   : gfs_error_sys(err, errno, "stat %s", path);
+	/* FTW_MOUNT: a mount still in the tree stops us (rmdir fails)
+	 * instead of emptying whatever is mounted there */
+	if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+		return gfs_error_sys(err, errno, "removing %s", path);
+	if (lstat(path, &st) == 0)
+		return gfs_error(err, EBUSY, "removing %s: still there", path);
+	return 0;
+}
+
+int rt_starttime(pid_t pid, unsigned long long *out)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	/* comm may hold spaces and parens: fields start after the last ')' */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	p++;
+	/* state is field 3, starttime field 22 */
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return -EIO;
+	}
+	*out = strtoull(p + 1, NULL, 10);
+	return 0;
+}
