@@ -72,6 +72,7 @@ static int memhog(long mb)
 	fflush(stdout);
 	for (;;)
 		pause();
+	return 0;
 }
 
 static int forkbomb(void)
@@ -91,6 +92,7 @@ static int forkbomb(void)
 	fflush(stdout);
 	for (;;)
 		pause();
+	return 0;
 }
 
 /* Byte i of the stream is (i * 7 + i / 251) & 0xff: not periodic at any
@@ -119,7 +121,7 @@ static int fds(void)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || atoi(de->d_name) == self)
 			continue;
-		char p[64], t[PATH_MAX];
+		char p[300], t[PATH_MAX];
 		snprintf(p, sizeof p, "/proc/self/fd/%s", de->d_name);
 		ssize_t n = readlink(p, t, sizeof t - 1);
 		t[n < 0 ? 0 : n] = '\0';
