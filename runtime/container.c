@@ -564,6 +564,20 @@ static int start_init(struct rt_ctr *c, const struct rt_create *spec,
 		if (r < 0)
 			goto fail;
 	}
+	/* an OOM kill in the container must hit the process that ate the
+	 * memory, not the init that holds the container together (its
+	 * children go back to 0 before exec) */
+	{
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (write(fd, "-999", 4) < 0) {
+				/* not fatal: the init merely stays killable */
+			}
+			close(fd);
+		}
+	}
 	r = cg_attach(c->cg, pid, err);
 	if (r < 0)
 		goto fail;

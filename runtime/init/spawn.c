@@ -142,6 +142,14 @@ static __attribute__((noreturn)) void child(const struct spawn_req *rq,
 		signal(s, SIG_DFL);
 	setsid();
 	umask(022);
+	/* the init runs at -999 so that OOM kills spare it; we must not */
+	int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (oom >= 0) {
+		if (write(oom, "0", 1) < 0) {
+			/* stays as it was */
+		}
+		close(oom);
+	}
 
 	/* out of the way of 0-2 first, then into place */
 	int in = fcntl(rq->fds[0], F_DUPFD_CLOEXEC, 10);
