@@ -80,9 +80,21 @@ static int mkdirs_in(int root, const char *path, gfs_err *err)
 					  "opening the parent of %s", pre.s);
 			goto out;
 		}
-		if (mkdirat(parent, c, 0755) < 0 && errno != EEXIST) {
-			r = gfs_error_sys(err, errno,
-					  "creating %s in the rootfs", pre.s);
+		struct stat st;
+		int e = mkdirat(parent, c, 0755) < 0 ? errno : 0;
+		if (e == EEXIST &&
+		    fstatat(parent, c, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode)) {
+			r = gfs_error(
+			    err, ENOENT,
+			    "%s in the rootfs is a symlink to a missing "
+			    "directory",
+			    pre.s);
+			goto out;
+		}
+		if (e && e != EEXIST) {
+			r = gfs_error_sys(err, e, "creating %s in the rootfs",
+					  pre.s);
 			goto out;
 		}
 	}
