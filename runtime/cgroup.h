@@ -18,6 +18,10 @@ enum cg_version { CG_V1 = 1, CG_V2 = 2 };
 /* Probes the mode (once; later calls return the cached answer). */
 int cg_probe(gfs_err *err);
 enum cg_version cg_version(void);
+/* For tests: probes (once, instead of cg_probe) with ROOT in place of
+ * /sys/fs/cgroup, e.g. /sys/fs/cgroup/unified to drive the v2 backend on a
+ * hybrid host. */
+int cg_probe_at(const char *root, gfs_err *err);
 
 struct cg;
 
@@ -26,8 +30,7 @@ struct cg;
 int cg_create(const char *group, const char *name, struct cg **out,
 	      gfs_err *err);
 /* Opens an existing GROUP/NAME (after a daemon restart). */
-int cg_open(const char *group, const char *name, struct cg **out,
-	    gfs_err *err);
+int cg_open(const char *group, const char *name, struct cg **out, gfs_err *err);
 /* Moves pid into the cgroup in every hierarchy. */
 int cg_attach(struct cg *cg, pid_t pid, gfs_err *err);
 /* The pids in the cgroup (host pids). */
@@ -54,9 +57,38 @@ uint64_t cg_weight_to_shares(uint64_t weight);
 
 /* The fields of Garden's ContainerMemoryStat, in its order, snake_case
  * ("cache", "rss", ..., "total_usage_toward_limit"). */
-enum {
-	CG_MEM_N = 29
+enum cg_mem_field {
+	CG_MEM_CACHE,
+	CG_MEM_RSS,
+	CG_MEM_MAPPED_FILE,
+	CG_MEM_PGPGIN,
+	CG_MEM_PGPGOUT,
+	CG_MEM_SWAP,
+	CG_MEM_PGFAULT,
+	CG_MEM_PGMAJFAULT,
+	CG_MEM_INACTIVE_ANON,
+	CG_MEM_ACTIVE_ANON,
+	CG_MEM_INACTIVE_FILE,
+	CG_MEM_ACTIVE_FILE,
+	CG_MEM_UNEVICTABLE,
+	CG_MEM_HIERARCHICAL_MEMORY_LIMIT,
+	CG_MEM_HIERARCHICAL_MEMSW_LIMIT,
+	CG_MEM_TOTAL_CACHE,
+	CG_MEM_TOTAL_RSS,
+	CG_MEM_TOTAL_MAPPED_FILE,
+	CG_MEM_TOTAL_PGPGIN,
+	CG_MEM_TOTAL_PGPGOUT,
+	CG_MEM_TOTAL_SWAP,
+	CG_MEM_TOTAL_PGFAULT,
+	CG_MEM_TOTAL_PGMAJFAULT,
+	CG_MEM_TOTAL_INACTIVE_ANON,
+	CG_MEM_TOTAL_ACTIVE_ANON,
+	CG_MEM_TOTAL_INACTIVE_FILE,
+	CG_MEM_TOTAL_ACTIVE_FILE,
+	CG_MEM_TOTAL_UNEVICTABLE,
+	CG_MEM_TOTAL_USAGE_TOWARD_LIMIT,
 };
+enum { CG_MEM_N = 29 };
 extern const char *const cg_mem_names[CG_MEM_N];
 
 struct cg_metrics {
@@ -66,6 +98,46 @@ struct cg_metrics {
 };
 /* One read of each cgroup file. */
 int cg_metrics(struct cg *cg, struct cg_metrics *m, gfs_err *err);
+
+/* The pure parts of cg_metrics and the setters, exposed for the unit
+ * tests.  None of them does I/O. */
+
+/* What memory.stat and hierarchical_*_limit report for "no limit": v1
+ * reports PAGE_COUNTER_MAX pages (LONG_MAX rounded down to 4 KiB pages);
+ * v2's "max" is reported as that same number so that clients written
+ * against Garden on v1 see the value they know. */
+#define CG_UNLIMITED_BYTES 9223372036854771712ULL
+
+/* "key value" lines (memory.stat, cpu.stat, memory.events,
+ * memory.oom_control): the value of KEY, or -ENOENT. */
+int cg_kv_get(const char *text, const char *key, uint64_t *v);
+/* One number as the kernel prints it, or "max" (*v = UINT64_MAX); a
+ * trailing newline is allowed.  -EINVAL otherwise. */
+int cg_parse_value(const char *text, uint64_t *v);
+/* v1 memory.stat: its keys are Garden's names; fills every field but
+ * total_usage_toward_limit, which cg_usage_toward_limit computes. */
+void cg_parse_memory_stat_v1(const char *text, struct cg_metrics *m);
+/* v2 memory.stat, mapped onto the v1 fields (see cgroup.c for the map and
+ * for the fields v2 lacks, which stay 0). */
+void cg_parse_memory_stat_v2(const char *text, struct cg_metrics *m);
+/* v2: swap from memory.swap.current, the hierarchical limits from
+ * memory.max and memory.swap.max (UINT64_MAX for "max"). */
+void cg_v2_memory_limits(struct cg_metrics *m, uint64_t swap_current,
+			 uint64_t memory_max, uint64_t swap_max);
+/* Garden's total_rss + total_cache - total_inactive_file, at least 0. */
+uint64_t cg_usage_toward_limit(const struct cg_metrics *m);
+/* v2 cpu.stat usage_usec, user_usec, system_usec into ns. */
+void cg_parse_cpu_stat_v2(const char *text, struct cg_metrics *m);
+/* v1 cpuacct.stat (user and system in ticks of hz per second) into ns. */
+void cg_parse_cpuacct_stat(const char *text, long hz, struct cg_metrics *m);
+
+enum cg_limit { CG_LIMIT_MEMORY, CG_LIMIT_CPU, CG_LIMIT_PIDS };
+/* The files a setter writes, in the order written, NULL-terminated. */
+const char *const *cg_limit_files(enum cg_version v, enum cg_limit l);
+/* The text written into the i-th of those files for VALUE (0: unlimited,
+ * or the default for cpu). */
+void cg_limit_format(enum cg_version v, enum cg_limit l, size_t i,
+		     uint64_t value, char buf[32]);
 
 /* A file descriptor that becomes readable (poll POLLIN or POLLPRI) when
  * the cgroup may have hit an OOM kill: an eventfd on memory.oom_control
