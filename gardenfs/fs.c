@@ -42,8 +42,9 @@ void gfs_ino_split(fuse_ino_t ino, uint32_t *slot, uint64_t *idx,
 /* The tables: a directory's fixed rows, in ls order. */
 static const enum gfs_type root_tab[] = {T_CTL, T_PING, T_CAPACITY, T_TOPERRORS,
 					 T_NONE};
-static const enum gfs_type ctr_tab[] = {T_INFO,	  T_STOP,  T_EVENTS, T_GRACE,
-					T_ERRORS, T_PROPS, T_PROCS,  T_NONE};
+static const enum gfs_type ctr_tab[] = {T_INFO,	  T_STOP,    T_EVENTS, T_GRACE,
+					T_ERRORS, T_METRICS, T_LIMITS, T_PROPS,
+					T_PROCS,  T_NONE};
 static const enum gfs_type limits_tab[] = {T_LMEMORY, T_LCPU, T_LPIDS, T_NONE};
 static const enum gfs_type procs_tab[] = {T_NEW, T_NONE};
 static const enum gfs_type proc_tab[] = {T_STDIN,  T_STDOUT, T_STDERR, T_WAIT,

@@ -82,14 +82,10 @@ static int ctl_create(char **words, struct gfs_fh *fh, gfs_err *err)
 		while (gfs_ctr_find(gen));
 		handle = gen;
 	}
-	if (cs.network || cs.disk || cs.bandwidth || cs.memory_set ||
-	    cs.cpu_set || cs.pids_set) {
-		const char *k = cs.network	? "network"
-				: cs.disk	? "disk"
-				: cs.bandwidth	? "bandwidth"
-				: cs.memory_set ? "memory"
-				: cs.cpu_set	? "cpu"
-						: "pids";
+	if (cs.network || cs.disk || cs.bandwidth) {
+		const char *k = cs.network ? "network"
+				: cs.disk  ? "disk"
+					   : "bandwidth";
 		gfs_createspec_free(&cs);
 		return gfs_error(err, EINVAL,
 				 "create: %s= is not supported yet", k);
@@ -353,7 +349,8 @@ const struct gfs_node gfs_nodes[T_NTYPES] = {
     [T_EVENTS] = {"events", K_TEXT, S_IFREG | 0444, render_events, NULL, 0},
     [T_GRACE] = {"grace", K_CMD, S_IFREG | 0644, render_grace, write_grace, 0},
     [T_ERRORS] = {"errors", K_TEXT, S_IFREG | 0444, render_errors, NULL, 0},
-    [T_METRICS] = {"metrics", K_TEXT, S_IFREG | 0444, NULL, NULL, 0},
+    [T_METRICS] = {"metrics", K_TEXT, S_IFREG | 0444, gfs_render_metrics, NULL,
+		   0},
     [T_LIMITS] = {"limits", K_DIR, S_IFDIR | 0555, NULL, NULL, 0},
     [T_LMEMORY] = {"memory", K_CMD, S_IFREG | 0644, gfs_render_limit,
 		   gfs_write_limit, 0},
