@@ -1075,7 +1075,11 @@ static int v1_set_memory(struct cg *cg, uint64_t bytes, gfs_err *err)
 	if (!old_limit || !old_memsw)
 		return gfs_error(err, EIO, "%s: cannot read the memory limits",
 				 dir);
-	cg_write(dir, files[0], val, NULL);
+	/* raising fails here with EINVAL (above memsw): expected; anything
+	 * else (EBUSY: usage above the new limit) is the real reason when a
+	 * later write fails too */
+	gfs_err first = {0};
+	int r0 = cg_write(dir, files[0], val, &first);
 	int r = 0;
 	size_t bad = 0;
 	for (size_t i = 1; i < 3; i++) {
@@ -1091,6 +1095,8 @@ static int v1_set_memory(struct cg *cg, uint64_t bytes, gfs_err *err)
 	cg_write(dir, files[0], old_limit, NULL);
 	cg_write(dir, files[1], old_memsw, NULL);
 	cg_write(dir, files[0], old_limit, NULL);
+	if (r0 < 0 && first.code != EINVAL)
+		return mem_refused(err, files[0], val, &first);
 	return mem_refused(err, files[bad], val, &e);
 }
 
