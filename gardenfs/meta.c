@@ -187,7 +187,8 @@ int gfs_meta_load(struct gfs_ctr *c, gfs_err *err)
 		p->value = xmalloc(b.len + 1);
 		memcpy(p->value, b.s ? b.s : "", b.len);
 		p->value[b.len] = '\0';
-		c->props[prop_slot_new(c)] = p;
+		uint32_t slot = prop_slot_new(c); /* may move c->props */
+		c->props[slot] = p;
 	}
 	closedir(d);
 	sbuf_free(&b);
