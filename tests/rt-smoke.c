@@ -6,8 +6,8 @@
  *
  *   make build/gardenfs-init build/image/.done
  *   gcc -g -std=gnu11 -D_GNU_SOURCE -I. -o build/rt-smoke tests/rt-smoke.c \
- *       $(find runtime lib -maxdepth 1 -name '*.c') $(pkg-config --cflags --libs jansson libarchive)
- *   d=$(mktemp -d) && build/rt-smoke $d; rm -rf $d
+ *       $(find runtime lib -maxdepth 1 -name '*.c') $(pkg-config --cflags
+ * --libs jansson libarchive) d=$(mktemp -d) && build/rt-smoke $d; rm -rf $d
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -401,6 +401,26 @@ int main(int argc, char **argv)
 	      "gone %d", ngone);
 	r = rt_destroy(c, &err);
 	CHECK(r == 0, "destroy g1 %s", err.msg);
+	/* the init dies while no daemon runs */
+	struct rt_create cs4 = {"g2", NULL, false, NULL, NULL};
+	r = rt_create(&cs4, &c, &err);
+	CHECK(r == 0, "create g2 %s", err.msg);
+	r = start(c, "sleep 100", &p, &err);
+	uint32_t gid2 = p->id;
+	pid_t ip2 = c->init_pid;
+	rt_ctr_free(c);
+	kill(ip2, SIGKILL);
+	waitpid(ip2, NULL, 0);
+	r = rt_restore("g2", &c, &err);
+	CHECK(r == 0 && c->stopped && c->sock < 0 && c->pidfd < 0,
+	      "restore of a dead init %s", err.msg);
+	p = rt_proc_find(c, gid2);
+	CHECK(p && p->exited && p->status == 255, "lost process is 255");
+	out = slurp(c, gid2, "exit");
+	CHECK(strcmp(out, "255\n") == 0, "255 persisted: %s", out);
+	free(out);
+	r = rt_destroy(c, &err);
+	CHECK(r == 0, "destroy g2 %s", err.msg);
 	/* failing create leaves nothing */
 	char *badb[] = {"/nonexistent/src:/x", NULL};
 	struct rt_create cs3 = {"bad1", NULL, false, NULL, badb};
