@@ -9,6 +9,7 @@
  * procs, kill and destroy are checked). */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +143,11 @@ int main(int argc, char **argv)
 		CHECK(cg_get_memory(cg, &v, &err) == 0 && v == 256 << 20);
 		system("cat /sys/fs/cgroup/memory/" GROUP
 		       "/c1/memory.memsw.limit_in_bytes");
+		CHECK(cg_set_memory(cg, 0, &err) == 0);
+		CHECK(cg_get_memory(cg, &v, &err) == 0 && v == 0);
+		CHECK(cg_set_memory(cg, UINT64_MAX, &err) == 0);
+		CHECK(cg_get_memory(cg, &v, &err) == 0 && v == 0);
+		CHECK(cg_set_memory(cg, 256 << 20, &err) == 0);
 		CHECK(cg_set_cpu_shares(cg, 50, &err) == 0);
 		CHECK(cg_get_cpu_shares(cg, &v, &err) == 0 && v == 50);
 		CHECK(cg_set_pids_max(cg, 64, &err) == 0);
@@ -198,7 +204,13 @@ int main(int argc, char **argv)
 		CHECK(cg_attach(cg, pid, &err) == 0);
 		go(fd);
 		CHECK(poll(&pf, 1, 10000) == 1);
+		struct timespec o0, o1;
+		clock_gettime(CLOCK_MONOTONIC, &o0);
 		CHECK(cg_oom_check(cg, &oom, &err) == 0 && oom);
+		clock_gettime(CLOCK_MONOTONIC, &o1);
+		printf("     cg_oom_check took %ld us\n",
+		       (long)((o1.tv_sec - o0.tv_sec) * 1000000 +
+			      (o1.tv_nsec - o0.tv_nsec) / 1000));
 		int st = 0;
 		waitpid(pid, &st, 0);
 		CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
@@ -221,6 +233,42 @@ int main(int argc, char **argv)
 	int st = 0;
 	waitpid(pid, &st, 0);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+	if (!v2) {
+		/* a fork bomb under pids.max 64: forks fail with EAGAIN, and
+		 * destroy still gets every process */
+		pid_t bomb = fork();
+		if (bomb == 0) {
+			struct timespec d = {0, 200000000};
+			nanosleep(&d, NULL); /* until attached */
+			int eagain = 0;
+			pid_t top = getpid();
+			for (;;) {
+				pid_t p = fork();
+				if (p < 0 && errno == EAGAIN && !eagain++ &&
+				    getpid() == top)
+					dprintf(1, "     fork bomb: EAGAIN\n");
+				if (p < 0)
+					sched_yield();
+			}
+		}
+		struct cg *cb = NULL;
+		CHECK(cg_create(GROUP, "bomb", &cb, &err) == 0);
+		CHECK(cg_set_pids_max(cb, 64, &err) == 0);
+		CHECK(cg_attach(cb, bomb, &err) == 0);
+		sleep(1);
+		struct cg_metrics m;
+		CHECK(cg_metrics(cb, &m, &err) == 0 && m.pids_current == 64);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CHECK(cg_destroy(cb, &err) == 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("     destroying the fork bomb took %ld us\n",
+		       (long)((t1.tv_sec - t0.tv_sec) * 1000000 +
+			      (t1.tv_nsec - t0.tv_nsec) / 1000));
+		waitpid(bomb, NULL, 0);
+		CHECK(access("/sys/fs/cgroup/pids/" GROUP "/bomb", F_OK) < 0);
+	}
+
 	/* left running and never reaped by us before destroy: a zombie
 	 * must not hold destroy up */
 	pid = child(&fd, 0, 0);
@@ -228,7 +276,13 @@ int main(int argc, char **argv)
 	go(fd);
 	struct cg *c2 = NULL;
 	CHECK(cg_create(GROUP, "c2", &c2, &err) == 0);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	CHECK(cg_destroy(cg, &err) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("     destroy took %ld us\n",
+	       (long)((t1.tv_sec - t0.tv_sec) * 1000000 +
+		      (t1.tv_nsec - t0.tv_nsec) / 1000));
 	/* the group stays while c2 is in it */
 	CHECK(leftovers());
 	CHECK(cg_destroy(c2, &err) == 0);
