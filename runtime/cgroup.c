@@ -325,6 +325,8 @@ void cg_parse_cpuacct_stat(const char *text, long hz, struct cg_metrics *m)
 #define WEIGHT_MAX     UINT64_C(10000)
 #define SHARES_DEFAULT UINT64_C(1024)
 #define WEIGHT_DEFAULT UINT64_C(100)
+/* PID_MAX_LIMIT on 64-bit kernels: 4 Mi pids */
+#define PIDS_LIMIT_MAX UINT64_C(4194304)
 
 /* runc's and crun's linear map of 2..262144 onto 1..10000; 0 (unset)
  * gives the kernel's default weight. */
@@ -391,15 +393,22 @@ void cg_limit_format(enum cg_version v, enum cg_limit l, size_t i,
 			snprintf(buf, 32, "%" PRIu64, value);
 		return;
 	case CG_LIMIT_CPU:
+		/* clamped here rather than by the kernel: v1 shifts shares
+		 * left before clamping, so huge values would wrap */
 		if (v == CG_V2)
-			snprintf(buf, 32, "%" PRIu64,
-				 cg_shares_to_weight(value));
-		else
-			snprintf(buf, 32, "%" PRIu64,
-				 value ? value : SHARES_DEFAULT);
+			value = cg_shares_to_weight(value);
+		else if (value == 0)
+			value = SHARES_DEFAULT;
+		else if (value < SHARES_MIN)
+			value = SHARES_MIN;
+		else if (value > SHARES_MAX)
+			value = SHARES_MAX;
+		snprintf(buf, 32, "%" PRIu64, value);
 		return;
 	case CG_LIMIT_PIDS:
-		if (value == 0)
+		/* pids.max refuses more than the kernel could ever have
+		 * (PID_MAX_LIMIT); such a limit is no limit */
+		if (value == 0 || value > PIDS_LIMIT_MAX)
 			snprintf(buf, 32, "max");
 		else
 			snprintf(buf, 32, "%" PRIu64, value);
@@ -613,10 +622,9 @@ enum cg_version cg_version(void)
 	return cgs.ver;
 }
 
+/* Every entry point that needs the mode: cheap after the first time. */
 static int need_probe(gfs_err *err)
 {
-	if (cgs.probed && cgs.rc == 0)
-		return 0;
 	return cg_probe(err);
 }
 

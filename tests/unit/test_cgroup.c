@@ -396,6 +396,9 @@ static void test_limit_values(void **state)
 	/* cpu: shares on v1, weight on v2; 0 is the default */
 	check_fmt(CG_V1, CG_LIMIT_CPU, 0, 50, "50");
 	check_fmt(CG_V1, CG_LIMIT_CPU, 0, 0, "1024");
+	check_fmt(CG_V1, CG_LIMIT_CPU, 0, 1, "2");
+	check_fmt(CG_V1, CG_LIMIT_CPU, 0, 262145, "262144");
+	check_fmt(CG_V1, CG_LIMIT_CPU, 0, UINT64_MAX, "262144");
 	check_fmt(CG_V2, CG_LIMIT_CPU, 0, 1024, "39");
 	check_fmt(CG_V2, CG_LIMIT_CPU, 0, 2, "1");
 	check_fmt(CG_V2, CG_LIMIT_CPU, 0, 262144, "10000");
@@ -405,6 +408,9 @@ static void test_limit_values(void **state)
 	check_fmt(CG_V1, CG_LIMIT_PIDS, 0, 0, "max");
 	check_fmt(CG_V2, CG_LIMIT_PIDS, 0, 64, "64");
 	check_fmt(CG_V2, CG_LIMIT_PIDS, 0, 0, "max");
+	check_fmt(CG_V1, CG_LIMIT_PIDS, 0, 4194304, "4194304");
+	check_fmt(CG_V1, CG_LIMIT_PIDS, 0, 4194305, "max");
+	check_fmt(CG_V2, CG_LIMIT_PIDS, 0, UINT64_MAX, "max");
 }
 
 static void test_mem_names(void **state)
