@@ -24,7 +24,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(B)/unit-san/%,$(UNIT_SRCS))
 # what the unit tests may link: pure code only
-UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c
+UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c gardenfs/tab.c
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 all: $(B)/gardenfs $(B)/gardenfs-init $(B)/image/.done $(B)/ctr-helper

@@ -17,58 +17,6 @@
 #include "gardenfs/gfs.h"
 #include "lib/parse.h"
 
-/* inode = slot (20 bits) | idx (36 bits) | type (8 bits); the root is 1. */
-fuse_ino_t gfs_ino(uint32_t slot, uint64_t idx, enum gfs_type t)
-{
-	if (t == T_ROOT)
-		return FUSE_ROOT_ID;
-	return ((uint64_t)slot << 44) | ((idx & ((1ULL << 36) - 1)) << 8) | t;
-}
-
-void gfs_ino_split(fuse_ino_t ino, uint32_t *slot, uint64_t *idx,
-		   enum gfs_type *t)
-{
-	if (ino == FUSE_ROOT_ID) {
-		*slot = 0;
-		*idx = 0;
-		*t = T_ROOT;
-		return;
-	}
-	*slot = ino >> 44;
-	*idx = (ino >> 8) & ((1ULL << 36) - 1);
-	*t = ino & 0xff;
-}
-
-/* The tables: a directory's fixed rows, in ls order. */
-static const enum gfs_type root_tab[] = {T_CTL, T_PING, T_CAPACITY, T_TOPERRORS,
-					 T_NONE};
-static const enum gfs_type ctr_tab[] = {T_INFO,	  T_STOP,    T_EVENTS, T_GRACE,
-					T_ERRORS, T_METRICS, T_LIMITS, T_PROPS,
-					T_PROCS,  T_NONE};
-static const enum gfs_type limits_tab[] = {T_LMEMORY, T_LCPU, T_LPIDS, T_NONE};
-static const enum gfs_type procs_tab[] = {T_NEW, T_NONE};
-static const enum gfs_type proc_tab[] = {T_STDIN,  T_STDOUT, T_STDERR, T_WAIT,
-					 T_SIGNAL, T_STATUS, T_NONE};
-static const enum gfs_type none_tab[] = {T_NONE};
-
-static const enum gfs_type *table_of(enum gfs_type t)
-{
-	switch (t) {
-	case T_ROOT:
-		return root_tab;
-	case T_CTR:
-		return ctr_tab;
-	case T_LIMITS:
-		return limits_tab;
-	case T_PROCS:
-		return procs_tab;
-	case T_PROC:
-		return proc_tab;
-	default:
-		return none_tab;
-	}
-}
-
 static bool is_proc_node(enum gfs_type t)
 {
 	return t >= T_PROC && t <= T_STATUS;
@@ -150,7 +98,7 @@ static int walk(const struct gfs_ctx *x, const char *name, struct gfs_ctx *y)
 {
 	if (!is_dir(x->type))
 		return -ENOTDIR;
-	for (const enum gfs_type *t = table_of(x->type); *t; t++)
+	for (const enum gfs_type *t = gfs_table(x->type); *t; t++)
 		if (strcmp(gfs_nodes[*t].name, name) == 0) {
 			*y = *x;
 			y->type = *t;
@@ -311,7 +259,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 	struct gfs_ctx y = x;
 	add_dent(fh, ".", &x);
 	add_dent(fh, "..", &x);
-	for (const enum gfs_type *t = table_of(x.type); *t; t++) {
+	for (const enum gfs_type *t = gfs_table(x.type); *t; t++) {
 		y.type = *t;
 		add_dent(fh, gfs_nodes[*t].name, &y);
 	}

@@ -217,6 +217,10 @@ fuse_ino_t gfs_ino(uint32_t slot, uint64_t idx, enum gfs_type t);
 void gfs_ino_split(fuse_ino_t ino, uint32_t *slot, uint64_t *idx,
 		   enum gfs_type *t);
 
+/* tab.c: the fixed rows of a directory, T_NONE-terminated */
+const enum gfs_type *gfs_table(enum gfs_type dir);
+enum gfs_type gfs_table_find(enum gfs_type dir, const char *name);
+
 /* fs.c */
 extern const struct fuse_lowlevel_ops gfs_ops;
 void gfs_wake(struct gfs_ctr *c, uint32_t id); /* output or exit of id */
@@ -242,12 +246,8 @@ void gfs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Appends err's reason to the container's errors (or the top level's). */
 void gfs_report(struct gfs_ctr *c, const gfs_err *err);
 
-/* limits.c: the files of limits/, metrics, OOM */
-int gfs_render_limit(struct gfs_ctx *x, sbuf *out, gfs_err *err);
-int gfs_write_limit(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		    size_t len, gfs_err *err);
+/* limits.c: the files of limits/, metrics, OOM (handlers: see tab.c) */
 int gfs_set_limit(struct gfs_ctr *c, enum gfs_type t, uint64_t v, gfs_err *err);
-int gfs_render_metrics(struct gfs_ctx *x, sbuf *out, gfs_err *err);
 void gfs_oom_register(struct gfs_ctr *c);
 void gfs_oom_unregister(struct gfs_ctr *c);
 void gfs_oom_event(struct gfs_ctr *c);

@@ -12,7 +12,7 @@
 #include "lib/parse.h"
 #include "lib/spec.h"
 
-static int render_ping(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+int gfs_render_ping(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 {
 	(void)x;
 	(void)err;
@@ -41,7 +41,7 @@ static uint64_t mem_total(void)
 	return kb * 1024;
 }
 
-static int render_capacity(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+int gfs_render_capacity(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 {
 	(void)x;
 	struct statvfs sv;
@@ -56,7 +56,7 @@ static int render_capacity(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 	return 0;
 }
 
-static int render_toperrors(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+int gfs_render_toperrors(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 {
 	(void)x;
 	(void)err;
@@ -147,8 +147,8 @@ static const struct {
     {"destroy", ctl_destroy},
 };
 
-static int write_ctl(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		     size_t len, gfs_err *err)
+int gfs_write_ctl(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
+		  size_t len, gfs_err *err)
 {
 	(void)x;
 	cleanup_free char *cmd = NULL;
@@ -174,7 +174,7 @@ static const char *ctr_state(struct gfs_ctr *c)
 	return c->rt->stopped ? "stopped" : "active";
 }
 
-static int render_info(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+int gfs_render_info(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 {
 	(void)err;
 	struct gfs_ctr *c = x->c;
@@ -208,7 +208,7 @@ static int render_info(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 	return 0;
 }
 
-static int render_events(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+int gfs_render_events(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 {
 	(void)err;
 	if (x->c->events.len)
@@ -216,22 +216,22 @@ static int render_events(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 	return 0;
 }
 
-static int render_errors(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+int gfs_render_errors(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 {
 	(void)err;
 	gfs_errlog_render(&x->c->errors, out);
 	return 0;
 }
 
-static int render_grace(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+int gfs_render_grace(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 {
 	(void)err;
 	sbuf_printf(out, "%llu\n", (unsigned long long)x->c->grace);
 	return 0;
 }
 
-static int write_grace(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		       size_t len, gfs_err *err)
+int gfs_write_grace(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
+		    size_t len, gfs_err *err)
 {
 	(void)fh;
 	cleanup_free char *cmd = NULL;
@@ -256,8 +256,8 @@ static int write_grace(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
 	return 0;
 }
 
-static int write_stop(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		      size_t len, gfs_err *err)
+int gfs_write_stop(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
+		   size_t len, gfs_err *err)
 {
 	(void)fh;
 	cleanup_free char *cmd = NULL;
@@ -284,8 +284,8 @@ static int write_stop(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
 	return 1; /* parked until the stopped callback */
 }
 
-static int write_new(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		     size_t len, gfs_err *err)
+int gfs_write_new(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
+		  size_t len, gfs_err *err)
 {
 	struct gfs_procspec spec;
 	int r = gfs_procspec_parse(buf, len, &spec, err);
@@ -305,8 +305,8 @@ static int write_new(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
 	return 0;
 }
 
-static int write_signal(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-			size_t len, gfs_err *err)
+int gfs_write_signal(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
+		     size_t len, gfs_err *err)
 {
 	(void)fh;
 	cleanup_free char *cmd = NULL;
@@ -323,7 +323,7 @@ static int write_signal(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
 	return rt_signal(x->c->rt, x->p, sig, err);
 }
 
-static int render_status(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+int gfs_render_status(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 {
 	(void)err;
 	struct rt_proc *p = x->p;
@@ -334,39 +334,3 @@ static int render_status(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 	sbuf_printf(out, "command %s\n", p->command ? p->command : "");
 	return 0;
 }
-
-const struct gfs_node gfs_nodes[T_NTYPES] = {
-    [T_ROOT] = {"", K_DIR, S_IFDIR | 0755, NULL, NULL, 0},
-    [T_CTL] = {"ctl", K_CLONE, S_IFREG | 0600, NULL, write_ctl, 0},
-    [T_PING] = {"ping", K_TEXT, S_IFREG | 0444, render_ping, NULL, 0},
-    [T_CAPACITY] = {"capacity", K_TEXT, S_IFREG | 0444, render_capacity, NULL,
-		    0},
-    [T_TOPERRORS] = {"errors", K_TEXT, S_IFREG | 0444, render_toperrors, NULL,
-		     0},
-    [T_CTR] = {"", K_DIR, S_IFDIR | 0555, NULL, NULL, 0},
-    [T_INFO] = {"info", K_TEXT, S_IFREG | 0444, render_info, NULL, 0},
-    [T_STOP] = {"stop", K_CMD, S_IFREG | 0200, NULL, write_stop, 0},
-    [T_EVENTS] = {"events", K_TEXT, S_IFREG | 0444, render_events, NULL, 0},
-    [T_GRACE] = {"grace", K_CMD, S_IFREG | 0644, render_grace, write_grace, 0},
-    [T_ERRORS] = {"errors", K_TEXT, S_IFREG | 0444, render_errors, NULL, 0},
-    [T_METRICS] = {"metrics", K_TEXT, S_IFREG | 0444, gfs_render_metrics, NULL,
-		   0},
-    [T_LIMITS] = {"limits", K_DIR, S_IFDIR | 0555, NULL, NULL, 0},
-    [T_LMEMORY] = {"memory", K_CMD, S_IFREG | 0644, gfs_render_limit,
-		   gfs_write_limit, 0},
-    [T_LCPU] = {"cpu", K_CMD, S_IFREG | 0644, gfs_render_limit, gfs_write_limit,
-		0},
-    [T_LPIDS] = {"pids", K_CMD, S_IFREG | 0644, gfs_render_limit,
-		 gfs_write_limit, 0},
-    [T_PROPS] = {"properties", K_DIR, S_IFDIR | 0755, NULL, NULL, 0},
-    [T_PROP] = {"", K_PROP, S_IFREG | 0644, NULL, NULL, 0},
-    [T_PROCS] = {"procs", K_DIR, S_IFDIR | 0555, NULL, NULL, 0},
-    [T_NEW] = {"new", K_CLONE, S_IFREG | 0600, NULL, write_new, 256 * 1024},
-    [T_PROC] = {"", K_DIR, S_IFDIR | 0555, NULL, NULL, 0},
-    [T_STDIN] = {"stdin", K_STDIN, S_IFREG | 0200, NULL, NULL, 0},
-    [T_STDOUT] = {"stdout", K_STREAM, S_IFREG | 0444, NULL, NULL, 0},
-    [T_STDERR] = {"stderr", K_STREAM, S_IFREG | 0444, NULL, NULL, 0},
-    [T_WAIT] = {"wait", K_STREAM, S_IFREG | 0444, NULL, NULL, 0},
-    [T_SIGNAL] = {"signal", K_CMD, S_IFREG | 0200, NULL, write_signal, 0},
-    [T_STATUS] = {"status", K_TEXT, S_IFREG | 0444, render_status, NULL, 0},
-};
