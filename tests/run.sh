@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/run.sh [FILTER]: run every integration test (tests/integration/*.sh,
-# or those whose name contains FILTER), print each with PASS, FAIL or SKIP,
+# or those whose name matches the glob *FILTER*), print each with PASS, FAIL or SKIP,
 # then check that the tests left nothing behind, and end with the line
 # `N passed, N failed[, N skipped]`.  Exit status 1 if anything failed.
 #
@@ -28,7 +28,7 @@ failures=
 for t in tests/integration/*.sh; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .sh)
-	case $name in *"$filter"*) ;; *) continue ;; esac
+	case $name in *$filter*) ;; *) continue ;; esac
 	log=$run_root/$name.log
 	start=$(date +%s%N)
 	# setsid: the test and all it starts form a group that timeout can end
