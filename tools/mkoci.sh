@@ -46,8 +46,10 @@ echo "from layer 2" > "$work/l2/etc/layer2"
 chmod 0644 "$work/l1/etc/gardenfs-hidden" "$work/l2/etc/.wh.gardenfs-hidden" "$work/l2/etc/layer2"
 chmod 0755 "$work/l2/etc"
 
-mktar "$work/layer1.tar" -C "$image" --exclude=./.done . \
-	-C "$work/l1" --owner=0 --group=0 ./etc/gardenfs-hidden
+# ids as in the image; only our own files are forced to root (tar's
+# --owner is global, hence the append)
+mktar "$work/layer1.tar" -C "$image" --exclude=./.done .
+mktar "$work/layer1.tar" -r -C "$work/l1" --owner=0 --group=0 ./etc/gardenfs-hidden
 mktar "$work/layer2.tar" -C "$work/l2" --owner=0 --group=0 ./etc
 gzip -n -9 -c "$work/layer1.tar" > "$work/layer1.tar.gz"
 
