@@ -436,9 +436,14 @@ static int parse_options(int argc, char **argv)
 		case 'd':
 			depot = optarg;
 			break;
-		case 'r':
-			gfs.opt.rootfs = xstrdup(optarg);
+		case 'r': {
+			/* absolute, since the runtime keys image caches by it */
+			char *rp = strncmp(optarg, "oci:", 4) == 0
+					   ? NULL
+					   : realpath(optarg, NULL);
+			gfs.opt.rootfs = rp ? rp : xstrdup(optarg);
 			break;
+		}
 		case 'i':
 			gfs.opt.init_path = xstrdup(optarg);
 			break;
