@@ -25,9 +25,7 @@ rm -rf "$out"
 mkdir -p "$out/blobs/sha256"
 
 # GNU tar, deterministic: sorted, fixed mtime, numeric ids, no atime/ctime
-mktar() {
-	tar --format=gnu --sort=name --mtime=@0 --numeric-owner -cf "$@"
-}
+tarflags="--format=gnu --sort=name --mtime=@0 --numeric-owner"
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 size() { stat -c %s "$1"; }
@@ -48,9 +46,9 @@ chmod 0755 "$work/l2/etc"
 
 # ids as in the image; only our own files are forced to root (tar's
 # --owner is global, hence the append)
-mktar "$work/layer1.tar" -C "$image" --exclude=./.done .
-mktar "$work/layer1.tar" -r -C "$work/l1" --owner=0 --group=0 ./etc/gardenfs-hidden
-mktar "$work/layer2.tar" -C "$work/l2" --owner=0 --group=0 ./etc
+tar $tarflags -cf "$work/layer1.tar" -C "$image" --exclude=./.done .
+tar $tarflags -rf "$work/layer1.tar" -C "$work/l1" --owner=0 --group=0 ./etc/gardenfs-hidden
+tar $tarflags -cf "$work/layer2.tar" -C "$work/l2" --owner=0 --group=0 ./etc
 gzip -n -9 -c "$work/layer1.tar" > "$work/layer1.tar.gz"
 
 diff1=$(sha "$work/layer1.tar")
