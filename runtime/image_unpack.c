@@ -1055,8 +1055,9 @@ static int unpack_oci(const char *spec, int cfd, const char *cache,
 		*dir = NULL;
 	}
 out:
+	/* every failure above filled err; its code is the one to return */
 	if (r < 0)
-		gfs_error_wrap(err, "image %s", spec);
+		r = gfs_error_wrap(err, "image %s", spec);
 	strset_free(&u.made);
 	json_decref(config);
 	json_decref(manifest);
