@@ -77,11 +77,13 @@ static inline bool rt_digest_valid(const char *digest)
 	if (!digest || strncmp(digest, "sha256:", 7) != 0)
 		return false;
 	const char *h = digest + 7;
+	if (strlen(h) != 64)
+		return false;
 	for (int i = 0; i < 64; i++)
 		if (!((h[i] >= '0' && h[i] <= '9') ||
 		      (h[i] >= 'a' && h[i] <= 'f')))
 			return false;
-	return h[64] == '\0';
+	return true;
 }
 
 #endif
