@@ -556,11 +556,12 @@ static bool wait_dropped(int fd, uint64_t id)
 	return false;
 }
 
-static bool qgroup_exists(int fd, uint64_t id)
+/* Reads qgroup 0/id's counters; false when there is no such qgroup. */
+static bool qgroup_info(int fd, uint64_t id, struct btrfs_qgroup_info_item *it)
 {
-	struct btrfs_qgroup_info_item it;
+	memset(it, 0, sizeof *it);
 	return search_one(fd, BTRFS_QUOTA_TREE_OBJECTID, 0,
-			  BTRFS_QGROUP_INFO_KEY, id, &it, sizeof it) > 0;
+			  BTRFS_QGROUP_INFO_KEY, id, it, sizeof *it) > 0;
 }
 
 int quota_subvol_destroy(struct quota_store *s, const char *name, gfs_err *err)
@@ -573,12 +574,28 @@ int quota_subvol_destroy(struct quota_store *s, const char *name, gfs_err *err)
 	int r = quota_subvol_remove_at(s->fd, name, err);
 	if (r < 0)
 		return r;
-	/* Linux 6.10 and later remove the qgroup of a dropped subvolume
-	 * themselves; older ones leave it to us.  A subvolume so big that
-	 * it takes over a minute to drop keeps its qgroup (empty, unlimited
-	 * once dropped) rather than hold up the caller longer. */
-	if (!wait_dropped(s->fd, id) || !qgroup_exists(s->fd, id))
+	/* The extents the drop freed are accounted at the next commit; a
+	 * qgroup removed before that still has numbers, and btrfs then marks
+	 * all qgroup data inconsistent.  Linux 6.10 and later remove the
+	 * qgroup themselves once it is empty; older ones leave it to us.  A
+	 * subvolume so big that it takes over a minute to drop keeps its
+	 * qgroup rather than hold up the caller longer. */
+	if (!wait_dropped(s->fd, id))
 		return 0;
+	struct btrfs_qgroup_info_item it;
+	for (int i = 0;; i++) {
+		if (ioctl(s->fd, BTRFS_IOC_SYNC) < 0)
+			return gfs_error_sys(err, errno,
+					     "committing the store");
+		if (!qgroup_info(s->fd, id, &it))
+			return 0;
+		if (it.rfer == 0 && it.excl == 0)
+			break;
+		if (i == 200)
+			return 0;
+		struct timespec ts = {0, 5 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
 	struct btrfs_ioctl_qgroup_create_args q = {.create = 0, .qgroupid = id};
 	if (ioctl(s->fd, BTRFS_IOC_QGROUP_CREATE, &q) < 0 && errno != ENOENT)
 		return gfs_error_sys(err, errno, "removing qgroup 0/%llu of %s",

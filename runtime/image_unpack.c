@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1066,6 +1067,27 @@ out:
 	return r;
 }
 
+/* Drops temporary trees that a crashed daemon left in the cache (their
+ * names carry the pid that made them). */
+static void drop_stale(int cfd)
+{
+	int fd = fcntl(cfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		int pid;
+		if (sscanf(de->d_name, ".tmp-%d-", &pid) == 1 && pid > 0 &&
+		    pid != getpid() && kill(pid, 0) < 0 && errno == ESRCH)
+			tmp_drop(cfd, de->d_name);
+	}
+	closedir(d);
+}
+
 int rt_image_unpack2(const char *spec, const char *cache, bool allow_devices,
 		     char **dir, struct rt_image *cfg, gfs_err *err)
 {
@@ -1077,6 +1099,7 @@ int rt_image_unpack2(const char *spec, const char *cache, bool allow_devices,
 	cleanup_close int cfd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cfd < 0)
 		return gfs_error_sys(err, errno, "image cache %s", cache);
+	drop_stale(cfd);
 	if (!strncmp(spec, "oci:", 4))
 		r = unpack_oci(spec, cfd, cache, allow_devices, dir, cfg, err);
 	else
