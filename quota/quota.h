@@ -63,7 +63,8 @@ int quota_set_limit(struct quota_store *s, const char *name, uint64_t bytes,
 /* Usage of subvolume name: referenced bytes from its qgroup, and the number
  * of inodes in it (its root directory included).  Either pointer may be
  * NULL.  Counting inodes walks the subvolume's metadata with tree searches,
- * about 1 ms per 10,000 files, and sees what was committed (see above);
+ * about 7 ms per 10,000 files here (50,000 in 34 ms), and sees what
+ * was committed (see above);
  * pass inodes NULL to skip it. */
 int quota_usage(struct quota_store *s, const char *name, uint64_t *bytes,
 		uint64_t *inodes, gfs_err *err);
