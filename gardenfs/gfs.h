@@ -34,6 +34,7 @@ enum gfs_type {
 	T_LMEMORY,
 	T_LCPU,
 	T_LPIDS,
+	T_LDISK,
 	T_PROPS, /* dir */
 	T_PROP,	 /* idx: property slot */
 	T_PROCS, /* dir */
@@ -194,6 +195,7 @@ struct gfs_options {
 	char *init_path;
 	bool foreground;
 	uint64_t max_containers;
+	uint64_t store_size; /* 0: no store */
 };
 
 struct gfs_daemon {
@@ -251,8 +253,10 @@ int gfs_set_limit(struct gfs_ctr *c, enum gfs_type t, uint64_t v, gfs_err *err);
 void gfs_oom_register(struct gfs_ctr *c);
 void gfs_oom_unregister(struct gfs_ctr *c);
 void gfs_oom_event(struct gfs_ctr *c);
-/* disk usage of the container's store (0 until the store is there) */
+/* disk.c: limits/disk, disk usage and capacity from the store */
 void gfs_disk_usage(struct gfs_ctr *c, uint64_t *bytes, uint64_t *inodes);
+uint64_t gfs_disk_capacity(void); /* 0: no store */
+int gfs_apply_disk(struct gfs_ctr *c, const char *cmd, gfs_err *err);
 uint64_t gfs_wall_ms(void);
 
 /* meta.c: what the front keeps in DEPOT/containers/H/meta */

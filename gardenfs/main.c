@@ -39,12 +39,6 @@ uint64_t gfs_wall_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
-void gfs_disk_usage(struct gfs_ctr *c, uint64_t *bytes, uint64_t *inodes)
-{
-	(void)c;
-	*bytes = *inodes = 0;
-}
-
 uint64_t gfs_now_ms(void)
 {
 	struct timespec ts;
@@ -426,6 +420,7 @@ static int parse_options(int argc, char **argv)
 	};
 	const char *depot = "/var/lib/gardenfs";
 	gfs.opt.max_containers = 256; /* a /30 each in 10.254.0.0/22 */
+	gfs.opt.store_size = 10ULL << 30;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
 		gfs_err err = {0};
@@ -437,10 +432,11 @@ static int parse_options(int argc, char **argv)
 			depot = optarg;
 			break;
 		case 'r': {
-			/* absolute, since the runtime keys image caches by it */
+			/* absolute, since the runtime keys image caches by it
+			 */
 			char *rp = strncmp(optarg, "oci:", 4) == 0
-					   ? NULL
-					   : realpath(optarg, NULL);
+				       ? NULL
+				       : realpath(optarg, NULL);
 			gfs.opt.rootfs = rp ? rp : xstrdup(optarg);
 			break;
 		}
@@ -456,6 +452,20 @@ static int parse_options(int argc, char **argv)
 					"gardenfs: --max-containers %s: %s\n",
 					optarg,
 					err.msg[0] ? err.msg : "out of range");
+				return -1;
+			}
+			break;
+		case 's':
+			if (gfs_parse_size(optarg, &gfs.opt.store_size, &err) <
+				0 ||
+			    (gfs.opt.store_size &&
+			     gfs.opt.store_size < (256ULL << 20))) {
+				fprintf(
+				    stderr, "gardenfs: --store-size %s: %s\n",
+				    optarg,
+				    err.msg[0]
+					? err.msg
+					: "at least 256M, or 0 for no store");
 				return -1;
 			}
 			break;
@@ -684,8 +694,10 @@ int main(int argc, char **argv)
 	gfs_log("serving %s (depot %s, %u containers)", gfs.opt.mountpoint,
 		gfs.opt.depot, gfs.nctrs);
 	loop();
-	gfs_log("stopping; containers keep running");
+	gfs_log("stopping; %u containers keep running", gfs.nctrs);
 	fuse_session_unmount(gfs.se);
 	fuse_session_destroy(gfs.se);
+	/* the store stays mounted for containers that outlive us */
+	rt_shutdown(gfs.nctrs == 0);
 	return 0;
 }

@@ -49,8 +49,11 @@ int gfs_render_capacity(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 		return gfs_error_sys(err, errno, "statvfs %s", gfs.opt.depot);
 	sbuf_printf(out, "memory_in_bytes %llu\n",
 		    (unsigned long long)mem_total());
-	sbuf_printf(out, "disk_in_bytes %llu\n",
-		    (unsigned long long)sv.f_blocks * sv.f_frsize);
+	/* the store's size when there is one, else the depot's file system */
+	uint64_t disk = gfs_disk_capacity();
+	if (!disk)
+		disk = (uint64_t)sv.f_blocks * sv.f_frsize;
+	sbuf_printf(out, "disk_in_bytes %llu\n", (unsigned long long)disk);
 	sbuf_printf(out, "max_containers %llu\n",
 		    (unsigned long long)gfs.opt.max_containers);
 	return 0;
@@ -82,10 +85,8 @@ static int ctl_create(char **words, struct gfs_fh *fh, gfs_err *err)
 		while (gfs_ctr_find(gen));
 		handle = gen;
 	}
-	if (cs.network || cs.disk || cs.bandwidth) {
-		const char *k = cs.network ? "network"
-				: cs.disk  ? "disk"
-					   : "bandwidth";
+	if (cs.network || cs.bandwidth) {
+		const char *k = cs.network ? "network" : "bandwidth";
 		gfs_createspec_free(&cs);
 		return gfs_error(err, EINVAL,
 				 "create: %s= is not supported yet", k);
@@ -108,6 +109,11 @@ static int ctl_create(char **words, struct gfs_fh *fh, gfs_err *err)
 	} lim[] = {{cs.memory_set, T_LMEMORY, cs.memory},
 		   {cs.cpu_set, T_LCPU, cs.cpu},
 		   {cs.pids_set, T_LPIDS, cs.pids}};
+	if (r == 0 && cs.disk && gfs_apply_disk(c, cs.disk, err) < 0) {
+		gfs_err e2 = {0};
+		gfs_ctr_destroy(c, &e2);
+		r = gfs_error_wrap(err, "create %s", handle);
+	}
 	for (size_t i = 0; r == 0 && i < sizeof lim / sizeof *lim; i++) {
 		if (!lim[i].set)
 			continue;

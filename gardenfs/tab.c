@@ -8,6 +8,10 @@
  * that the unit tests link the tables without the file server. */
 int gfs_render_capacity(struct gfs_ctx *x, sbuf *out, gfs_err *err)
     __attribute__((weak));
+int gfs_render_disk(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+    __attribute__((weak));
+int gfs_write_disk(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
+		   size_t len, gfs_err *err) __attribute__((weak));
 int gfs_render_errors(struct gfs_ctx *x, sbuf *out, gfs_err *err)
     __attribute__((weak));
 int gfs_render_events(struct gfs_ctx *x, sbuf *out, gfs_err *err)
@@ -63,6 +67,8 @@ const struct gfs_node gfs_nodes[T_NTYPES] = {
 		0},
     [T_LPIDS] = {"pids", K_CMD, S_IFREG | 0644, gfs_render_limit,
 		 gfs_write_limit, 0},
+    [T_LDISK] = {"disk", K_CMD, S_IFREG | 0644, gfs_render_disk, gfs_write_disk,
+		 0},
     [T_PROPS] = {"properties", K_DIR, S_IFDIR | 0755, NULL, NULL, 0},
     [T_PROP] = {"", K_PROP, S_IFREG | 0644, NULL, NULL, 0},
     [T_PROCS] = {"procs", K_DIR, S_IFDIR | 0555, NULL, NULL, 0},
@@ -104,7 +110,8 @@ static const enum gfs_type root_tab[] = {T_CTL, T_PING, T_CAPACITY, T_TOPERRORS,
 static const enum gfs_type ctr_tab[] = {T_INFO,	  T_STOP,    T_EVENTS, T_GRACE,
 					T_ERRORS, T_METRICS, T_LIMITS, T_PROPS,
 					T_PROCS,  T_NONE};
-static const enum gfs_type limits_tab[] = {T_LMEMORY, T_LCPU, T_LPIDS, T_NONE};
+static const enum gfs_type limits_tab[] = {T_LMEMORY, T_LCPU, T_LPIDS, T_LDISK,
+					   T_NONE};
 static const enum gfs_type procs_tab[] = {T_NEW, T_NONE};
 static const enum gfs_type proc_tab[] = {T_STDIN,  T_STDOUT, T_STDERR, T_WAIT,
 					 T_SIGNAL, T_STATUS, T_NONE};

@@ -409,10 +409,35 @@ int quota_subvol_make_at(int dirfd, const char *name, gfs_err *err)
 	return 0;
 }
 
+/* name may be DIR/BASE (one level of directories in the store, such as
+ * "containers/web"): the directory fd and the last component. */
+static int parent_dir(struct quota_store *s, const char *name,
+		      const char **base, gfs_err *err)
+{
+	const char *slash = strrchr(name, '/');
+	if (!slash) {
+		*base = name;
+		int fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? gfs_error_sys(err, errno, "dup") : fd;
+	}
+	cleanup_free char *dir = xstrndup(name, slash - name);
+	*base = slash + 1;
+	int fd =
+	    openat(s->fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return gfs_error_sys(err, errno, "opening %s in the store",
+				     dir);
+	return fd;
+}
+
 int quota_subvol_create(struct quota_store *s, const char *name, char **path,
 			gfs_err *err)
 {
-	int r = quota_subvol_make_at(s->fd, name, err);
+	const char *base;
+	cleanup_close int dfd = parent_dir(s, name, &base, err);
+	if (dfd < 0)
+		return dfd;
+	int r = quota_subvol_make_at(dfd, base, err);
 	if (r < 0)
 		return r;
 	if (path)
@@ -571,7 +596,11 @@ int quota_subvol_destroy(struct quota_store *s, const char *name, gfs_err *err)
 	if (fd < 0)
 		return fd;
 	close(fd);
-	int r = quota_subvol_remove_at(s->fd, name, err);
+	const char *base;
+	cleanup_close int dfd = parent_dir(s, name, &base, err);
+	if (dfd < 0)
+		return dfd;
+	int r = quota_subvol_remove_at(dfd, base, err);
 	if (r < 0)
 		return r;
 	/* The extents the drop freed are accounted at the next commit; a

@@ -28,6 +28,7 @@
 #include "lib/spec.h"
 
 struct cg;
+struct quota_store;
 
 struct rt_config {
 	const char *depot;	/* absolute path, created if missing */
@@ -36,10 +37,19 @@ struct rt_config {
 	const char *instance;	/* keeps this daemon's cgroups apart: "gardenfs-XXXX" */
 	uid_t id_base;		/* host uid and gid that container root maps to */
 	uint32_t id_count;	/* ids mapped from id_base (>= 65536) */
+	uint64_t store_size;	/* bytes of DEPOT/store.img when not on btrfs */
 };
 
-/* Once at start: checks the config, makes the depot, probes cgroups. */
+/* Once at start: checks the config, makes the depot, probes cgroups, opens
+ * the disk store (quota/): the depot's own btrfs, or a loop-mounted file of
+ * store_size bytes.  Each container's files then live in a subvolume of the
+ * store named after its handle (its disk limit and usage). */
 int rt_setup(const struct rt_config *cfg, gfs_err *err);
+/* The store, or NULL when there is none (rt_setup failed to make one). */
+struct quota_store *rt_store(void);
+/* At daemon exit: frees the store, unmounting it when no container is
+ * left. */
+void rt_shutdown(bool unmount);
 
 struct rt_proc {
 	uint32_t id;

@@ -1,0 +1,113 @@
+/* The runtime's use of the disk store (quota/): opened once at start; each
+ * container's directory DEPOT/containers/H is a subvolume of it, so that
+ * the container's writable layer, its process output and its state count
+ * against its disk limit, and destroy is one subvolume deletion.
+ *
+ * With a store, DEPOT/containers and DEPOT/images are symbolic links to
+ * store/containers and store/images, so every path of the runtime stays as
+ * it was; without one (--store-size 0) they are plain directories. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "quota/quota.h"
+#include "runtime/rt.h"
+#include "runtime/store.h"
+
+static struct quota_store *store;
+
+struct quota_store *rt_store(void)
+{
+	return store;
+}
+
+/* DEPOT/NAME -> store/NAME, made once; an existing plain directory (a depot
+ * from before the store) is left as it is and the store is not used. */
+static int link_into_store(const char *depot, const char *name, gfs_err *err)
+{
+	cleanup_free char *target =
+	    xasprintf("%s/%s", quota_store_path(store), name);
+	if (mkdir(target, 0711) < 0 && errno != EEXIST)
+		return gfs_error_sys(err, errno, "creating %s", target);
+	chmod(target, 0711);
+	cleanup_free char *link = xasprintf("%s/%s", depot, name);
+	cleanup_free char *rel = xasprintf("store/%s", name);
+	struct stat st;
+	if (lstat(link, &st) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return 0;
+		return gfs_error(err, EEXIST,
+				 "%s is a directory of a depot without a store",
+				 link);
+	}
+	if (symlink(rel, link) < 0)
+		return gfs_error_sys(err, errno, "linking %s", link);
+	return 0;
+}
+
+int rt_store_setup(const struct rt_config *cfg, gfs_err *err)
+{
+	if (cfg->store_size == 0)
+		return 0;
+	int r = quota_store_open(cfg->depot, cfg->store_size, &store, err);
+	if (r < 0)
+		return gfs_error_wrap(err, "disk store");
+	/* container root (a mapped uid) walks through it to its upper dir */
+	chmod(quota_store_path(store), 0711);
+	r = link_into_store(cfg->depot, "containers", err);
+	if (r == 0)
+		r = link_into_store(cfg->depot, "images", err);
+	if (r < 0) {
+		quota_store_close(store, false, NULL);
+		store = NULL;
+		return gfs_error_wrap(err, "disk store");
+	}
+	return 0;
+}
+
+static char *subvol_name(const char *handle)
+{
+	return xasprintf("containers/%s", handle);
+}
+
+int rt_store_ctr_dir(const char *handle, const char *dir, gfs_err *err)
+{
+	if (!store)
+		return mkdir(dir, 0711) < 0
+			   ? gfs_error_sys(err, errno, "creating %s", dir)
+			   : 0;
+	cleanup_free char *name = subvol_name(handle);
+	int r = quota_subvol_create(store, name, NULL, err);
+	if (r < 0)
+		return r;
+	chmod(dir, 0711);
+	return 0;
+}
+
+int rt_store_ctr_remove(const char *handle, const char *dir, gfs_err *err)
+{
+	if (!store)
+		return rt_rm_rf(dir, err);
+	cleanup_free char *name = subvol_name(handle);
+	int r = quota_subvol_destroy(store, name, err);
+	if (r == -ENOENT) {
+		/* a directory made before the store, or half made */
+		struct stat st;
+		if (lstat(dir, &st) < 0 && errno == ENOENT)
+			return 0;
+		return rt_rm_rf(dir, err);
+	}
+	return r;
+}
+
+void rt_shutdown(bool unmount)
+{
+	if (!store)
+		return;
+	gfs_err err = {0};
+	quota_store_close(store, unmount, &err);
+	store = NULL;
+}

@@ -1,0 +1,19 @@
+/* The runtime's side of the disk store: see runtime/store.c. */
+#ifndef GFS_RT_STORE_H
+#define GFS_RT_STORE_H
+
+#include "lib/err.h"
+#include "runtime/rt.h"
+
+/* Opens the store (unless cfg->store_size is 0) and links DEPOT/containers
+ * and DEPOT/images into it.  Before anything else of rt_setup. */
+int rt_store_setup(const struct rt_config *cfg, gfs_err *err);
+/* Makes a container's directory: a subvolume of the store, or a plain
+ * directory without one. */
+int rt_store_ctr_dir(const char *handle, const char *dir, gfs_err *err);
+/* Removes it with everything in it (and its qgroup). */
+int rt_store_ctr_remove(const char *handle, const char *dir, gfs_err *err);
+/* recursive removal (runtime/fsutil.c) */
+int rt_rm_rf(const char *path, gfs_err *err);
+
+#endif
