@@ -27,7 +27,7 @@ UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(B)/unit-san/%,$(UNIT_SRCS))
 UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c gardenfs/tab.c
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-all: $(B)/gardenfs $(B)/gardenfs-init $(B)/image/.done $(B)/ctr-helper
+all: $(B)/gardenfs $(B)/gardenfs-init $(B)/image/.done $(B)/ctr-helper $(B)/oci/index.json
 
 $(B)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -52,6 +52,11 @@ $(B)/ctr-helper: tests/helper/ctr-helper.c
 $(B)/image/.done: tools/mkimage.sh
 	tools/mkimage.sh $(B)/image
 	@touch $@
+
+# A small OCI layout of the busybox image (two layers and a whiteout), for
+# the image tests; made here, with no network.
+$(B)/oci/index.json: tools/mkoci.sh $(B)/image/.done
+	tools/mkoci.sh $(B)/oci
 
 $(B)/unit/%: tests/unit/%.c $(UNIT_LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
