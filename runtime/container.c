@@ -467,10 +467,12 @@ static int write_map(pid_t pid, const char *which, gfs_err *err)
 
 /* The cloned child: async-signal-safe calls only (the daemon has
  * threads), then exec of gardenfs-init.  Every daemon fd but the two it
- * needs is closed at exec, so nothing of the host leaks in. */
-static __attribute__((noreturn)) void
-init_child(int sync, int lsock, int exefd, int null, bool userns, char **argv)
+ * needs is closed at exec, so nothing of the host leaks in; its config
+ * follows on the sync socket, so its argv and environment hold nothing. */
+static __attribute__((noreturn)) void init_child(int sync, int lsock, int exefd,
+						 int null, bool userns)
 {
+	static char *const argv[] = {"gardenfs-init", NULL};
 	static char *const envp[] = {NULL};
 	char c;
 	int a = fcntl(sync, F_DUPFD, 10);
@@ -536,25 +538,30 @@ static int start_init(struct rt_ctr *c, const struct rt_create *spec,
 	cleanup_close int mine = sp[0];
 	cleanup_close int theirs = sp[1];
 
-	size_t nb = gfs_strv_len(spec->binds);
-	cleanup_free char **argv = xcalloc(nb + 6, sizeof(char *));
-	argv[0] = "gardenfs-init";
-	argv[1] = c->handle;
-	argv[2] = pv->lower;
-	argv[3] = c->dir;
-	argv[4] = c->privileged ? "1" : "0";
-	for (size_t i = 0; i < nb; i++)
-		argv[5 + i] = spec->binds[i];
+	sbuf cfg = SBUF_INIT;
+	proto_add(&cfg, "config");
+	proto_add(&cfg, c->handle);
+	proto_add(&cfg, pv->lower);
+	proto_add(&cfg, c->dir);
+	proto_add(&cfg, c->privileged ? "1" : "0");
+	for (char *const *b = spec->binds; b && *b; b++)
+		proto_add(&cfg, *b);
+	if (cfg.len > PROTO_CONFIG_MAX) {
+		sbuf_free(&cfg);
+		return gfs_error(err, E2BIG, "too many binds");
+	}
 
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
 			      CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD;
 	if (!c->privileged)
 		flags |= CLONE_NEWUSER;
 	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
-	if (pid < 0)
+	if (pid < 0) {
+		sbuf_free(&cfg);
 		return gfs_error_sys(err, errno, "clone");
+	}
 	if (pid == 0)
-		init_child(theirs, lsock, exefd, null, !c->privileged, argv);
+		init_child(theirs, lsock, exefd, null, !c->privileged);
 	close(steal_fd(theirs));
 
 	if (!c->privileged) {
@@ -578,13 +585,22 @@ static int start_init(struct rt_ctr *c, const struct rt_create *spec,
 			close(fd);
 		}
 	}
-	r = cg_attach(c->cg, pid, err);
-	if (r < 0)
-		goto fail;
-	if (write(mine, "g", 1) != 1) {
+	/* Go as soon as the maps are written: the init execs and builds the
+	 * root while we move it into its cgroups.  Moving a task in a v1
+	 * hierarchy waits for an RCU grace period (cgroup_threadgroup_rwsem)
+	 * whenever nobody moved one lately, often several ms that the two
+	 * now share.  The init forks nothing before it serves, and we connect
+	 * (so nothing can ask it to spawn) only once cg_attach is done, so
+	 * every process of the container still starts in its cgroups.  What
+	 * the setup allocates before the move stays charged to us. */
+	if (write(mine, "g", 1) != 1 ||
+	    proto_send(mine, cfg.s, cfg.len, NULL, 0, NULL) < 0) {
 		r = gfs_error_sys(err, errno, "starting the init");
 		goto fail;
 	}
+	r = cg_attach(c->cg, pid, err);
+	if (r < 0)
+		goto fail;
 	struct pollfd pf = {mine, POLLIN, 0};
 	char line[600];
 	ssize_t n = 0;
@@ -595,6 +611,7 @@ static int start_init(struct rt_ctr *c, const struct rt_create *spec,
 	if (n > 0) {
 		line[n] = '\0';
 		if (strcmp(line, "ok") == 0) {
+			sbuf_free(&cfg);
 			c->init_pid = pid;
 			return 0;
 		}
@@ -614,6 +631,7 @@ static int start_init(struct rt_ctr *c, const struct rt_create *spec,
 		r = gfs_error(err, EIO, "the init died while setting up");
 	}
 fail:
+	sbuf_free(&cfg);
 	kill_init(pid);
 	return r;
 }

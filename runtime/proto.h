@@ -39,6 +39,12 @@
 #define PROTO_INIT_SYNC_FD   3
 #define PROTO_INIT_LISTEN_FD 4
 
+/* The init's config comes as one packet on the sync socket, not on its
+ * command line, so that the container's ps shows no host path:
+ *   config HANDLE LOWER DIR PRIVILEGED(0|1) BIND...
+ * It must fit the socketpair's default send buffer. */
+#define PROTO_CONFIG_MAX (128 * 1024)
+
 static inline void proto_add(sbuf *b, const char *s)
 {
 	sbuf_add(b, s, strlen(s) + 1);

@@ -1,7 +1,8 @@
 /* gardenfs-init's entry: the daemon cloned us into fresh namespaces and
- * exec'd us with the container's config on argv, the sync socket on fd 3
- * and the listening socket on fd 4.  We build the root, say "ok" (or why
- * not) on fd 3, and serve. */
+ * exec'd us with the sync socket on fd 3 and the listening socket on fd 4.
+ * Our config comes as a packet on fd 3 (runtime/proto.h), never on argv:
+ * the container's ps must show a bare "gardenfs-init", no host path.  We
+ * build the root, say "ok" (or why not) on fd 3, and serve. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,25 +20,45 @@ static void report(const char *line)
 	send(PROTO_INIT_SYNC_FD, line, strlen(line), MSG_NOSIGNAL);
 }
 
-int main(int argc, char **argv)
+/* Reads the config packet; its fields point into the returned buffer. */
+static char *read_config(struct init_cfg *cfg, char ***fields)
+{
+	char *buf = xmalloc(PROTO_CONFIG_MAX + 1);
+	size_t n = 0;
+	ssize_t len = proto_recv(PROTO_INIT_SYNC_FD, buf, PROTO_CONFIG_MAX,
+				 NULL, NULL, NULL);
+	char **f = len > 0 ? proto_split(buf, (size_t)len, &n) : NULL;
+	if (!f || n < 5 || strcmp(f[0], "config") != 0) {
+		free(f);
+		free(buf);
+		return NULL;
+	}
+	cfg->handle = f[1];
+	cfg->lower = f[2];
+	cfg->dir = f[3];
+	cfg->privileged = strcmp(f[4], "1") == 0;
+	cfg->binds = f + 5; /* proto_split NULL-terminates */
+	*fields = f;
+	return buf;
+}
+
+int main(void)
 {
 	struct init_cfg cfg;
 	gfs_err err = {0};
+	char **fields = NULL;
 
-	if (argc < 5) {
-		report("error 22 gardenfs-init: bad arguments");
+	char *buf = read_config(&cfg, &fields);
+	if (!buf) {
+		report("error 22 gardenfs-init: no config from the daemon");
 		return 2;
 	}
-	cfg.handle = argv[1];
-	cfg.lower = argv[2];
-	cfg.dir = argv[3];
-	cfg.privileged = strcmp(argv[4], "1") == 0;
-	cfg.binds = argv + 5;
-
 	if (init_rootfs(&cfg, &err) < 0) {
 		char *line = xasprintf("error %d %s", err.code, err.msg);
 		report(line);
 		free(line);
+		free(fields);
+		free(buf);
 		return 1;
 	}
 	prctl(PR_SET_NAME, "gardenfs-init", 0, 0, 0);
@@ -46,5 +67,8 @@ int main(int argc, char **argv)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	report("ok");
 	close(PROTO_INIT_SYNC_FD);
-	return init_serve(PROTO_INIT_LISTEN_FD, cfg.privileged) < 0 ? 1 : 0;
+	bool priv = cfg.privileged;
+	free(fields);
+	free(buf);
+	return init_serve(PROTO_INIT_LISTEN_FD, priv) < 0 ? 1 : 0;
 }
