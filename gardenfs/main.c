@@ -391,7 +391,9 @@ static void usage(FILE *f)
 	    "  --depot DIR             state, logs and store (/var/lib/gardenfs)\n"
 	    "  --rootfs PATH           default image\n"
 	    "  --max-containers N      capacity (256)\n"
-	    "  --init PATH             the gardenfs-init binary\n");
+	    "  --init PATH             the gardenfs-init binary\n"
+	    "  --store-size SIZE       btrfs store when the depot is not on "
+	    "btrfs (10G; 0: none)\n");
 }
 
 static char *self_dir(void)
@@ -415,6 +417,7 @@ static int parse_options(int argc, char **argv)
 	    {"rootfs", required_argument, NULL, 'r'},
 	    {"max-containers", required_argument, NULL, 'm'},
 	    {"init", required_argument, NULL, 'i'},
+	    {"store-size", required_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -650,6 +653,7 @@ int main(int argc, char **argv)
 	    .instance = gfs.instance,
 	    .id_base = ID_BASE,
 	    .id_count = ID_COUNT,
+	    .store_size = gfs.opt.store_size,
 	};
 	gfs_err err = {0};
 	if (rt_setup(&rc, &err) < 0) {

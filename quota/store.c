@@ -61,6 +61,21 @@ static bool valid_name(const char *name)
 	       strcmp(name, "..") && strlen(name) <= BTRFS_SUBVOL_NAME_MAX;
 }
 
+/* A subvolume of the store: NAME, or DIR/NAME one directory down. */
+static bool valid_path(const char *name)
+{
+	const char *slash = name ? strchr(name, '/') : NULL;
+	if (!slash)
+		return valid_name(name);
+	char dir[BTRFS_SUBVOL_NAME_MAX + 1];
+	size_t n = slash - name;
+	if (n == 0 || n > BTRFS_SUBVOL_NAME_MAX)
+		return false;
+	memcpy(dir, name, n);
+	dir[n] = '\0';
+	return valid_name(dir) && valid_name(slash + 1);
+}
+
 static bool is_mount_root(const char *path)
 {
 	struct statx stx;
@@ -84,7 +99,7 @@ static int subvol_id(int fd, uint64_t *id, gfs_err *err)
 static int open_subvol(struct quota_store *s, const char *name, uint64_t *id,
 		       gfs_err *err)
 {
-	if (!valid_name(name))
+	if (!valid_path(name))
 		return gfs_error(err, EINVAL, "bad subvolume name `%s`",
 				 name ? name : "");
 	int fd = openat(s->fd, name,

@@ -24,6 +24,7 @@
 #include "runtime/image.h"
 #include "runtime/proto.h"
 #include "runtime/rt_priv.h"
+#include "runtime/store.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -86,6 +87,9 @@ int rt_setup(const struct rt_config *cfg, gfs_err *err)
 		return gfs_error_sys(err, errno, "depot %s", rt_cfg.depot);
 	if ((st.st_mode & 0011) != 0011)
 		chmod(rt_cfg.depot, (st.st_mode & 07777) | 0011);
+	/* before containers/ and images/: with a store they link into it */
+	if (rt_store_setup(&rt_cfg, err) < 0)
+		return -err->code;
 	const char *subs[] = {"containers", "images"};
 	for (size_t i = 0; i < 2; i++) {
 		cleanup_free char *d =
@@ -692,11 +696,11 @@ int rt_create(const struct rt_create *spec, struct rt_ctr **out, gfs_err *err)
 	c->created_ms = now_ms();
 	pv->rootfs = xstrdup(rootfs);
 
-	if (mkdir(c->dir, 0711) < 0) {
-		r = errno == EEXIST
-			? gfs_error(err, EEXIST, "container %s exists",
-				    spec->handle)
-			: gfs_error_sys(err, errno, "creating %s", c->dir);
+	r = rt_store_ctr_dir(spec->handle, c->dir, err);
+	if (r < 0) {
+		if (r == -EEXIST)
+			gfs_error(err, EEXIST, "container %s exists",
+				  spec->handle);
 		rt_ctr_free(c);
 		return r;
 	}
@@ -760,7 +764,7 @@ fail_cg:
 	cg_destroy(c->cg, NULL);
 	c->cg = NULL;
 fail_dir:
-	rt_rm_rf(c->dir, NULL);
+	rt_store_ctr_remove(c->handle, c->dir, NULL);
 	rt_ctr_free(c);
 	return r;
 }
@@ -775,7 +779,8 @@ int rt_list(char ***handles, gfs_err *err)
 	size_t n = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		cleanup_free char *cfg =
 		    xasprintf("%s/%s/config", dir, de->d_name);
@@ -992,7 +997,7 @@ int rt_destroy(struct rt_ctr *c, gfs_err *err)
 		if (cg_open(rt_cfg.instance, c->handle, &cg, NULL) == 0)
 			r = cg_destroy(cg, err);
 	}
-	int r2 = rt_rm_rf(c->dir, r < 0 ? NULL : err);
+	int r2 = rt_store_ctr_remove(c->handle, c->dir, r < 0 ? NULL : err);
 	if (r == 0)
 		r = r2;
 	rt_ctr_free(c);
