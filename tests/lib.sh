@@ -131,7 +131,8 @@ has_key() { tmo cat "$1" | awk -v k="$2" '{ key=$0; sub(/ .*/,"",key) } key==k {
 # The python helper for writes whose errno we check: exactly one open and
 # one write(2), then optionally a read of the same descriptor.
 #   gfs_io MODE FILE KIND DATA
-#   MODE  w: write only; rw: write, then read the descriptor and print it
+#   MODE  w: write only; wc: create (O_CREAT|O_TRUNC, as the shell's >);
+#         rw: write, then read the descriptor and print it
 #   KIND  str: DATA as given; size: DATA bytes of junk; hex: DATA is hex
 # Prints `OK` or the errno name (e.g. `EINVAL`) on the first line.
 gfs_io() {
@@ -151,7 +152,9 @@ else:
 def name(e):
     return errno.errorcode.get(e.errno, str(e.errno))
 try:
-    fd = os.open(path, os.O_RDWR if mode == "rw" else os.O_WRONLY)
+    flags = {"w": os.O_WRONLY, "rw": os.O_RDWR,
+             "wc": os.O_WRONLY | os.O_CREAT | os.O_TRUNC}[mode]
+    fd = os.open(path, flags, 0o644)
 except OSError as e:
     print("open:" + name(e)); sys.exit(0)
 try:
