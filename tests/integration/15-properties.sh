@@ -63,6 +63,21 @@ head -c 65536 /dev/urandom | xxd -p | tr -d '\n' | head -c 65536 >"$TDIR/big"
 assert_eq OK "$(gfs_io wc "$D/big" str "$(cat "$TDIR/big")" | head -n1)" "a 64 KiB value"
 assert_eq "$(cat "$TDIR/big")" "$(tmo cat "$D/big")" "64 KiB value read back"
 
+# 1 MiB in one write: stored whole (the SPEC sets no limit), or refused
+# whole; never cut
+got=$(gfs_io wc "$D/mib" size 1048576 | head -n1)
+case $got in
+OK) assert_eq "$(python3 -c '
+import hashlib
+pat = b"junk \x01\xff garbage =;'"'"'\" \n"
+n = 1048576
+b = (pat * (n // len(pat) + 1))[:n]
+if b.endswith(b"\n"): b = b[:-1]
+print(hashlib.md5(b + b"\n").hexdigest())')" "$(tmo cat "$D/mib" | md5sum | cut -d' ' -f1)" "a 1 MiB value read back" ;;
+EINVAL | ENOSPC | EFBIG | E2BIG) [ -e "$D/mib" ] && [ -n "$(tmo cat "$D/mib")" ] && fail "a refused 1 MiB value left something" ;;
+*) fail "a 1 MiB property value: got $got" ;;
+esac
+
 # properties survive a restart
 gfs_restart
 assert_eq "noeol" "$(tmo cat "$D/k2")" "a property after a restart"
