@@ -10,7 +10,6 @@
 
 #include "gardenfs/gfs.h"
 #include "lib/parse.h"
-#include "quota/quota.h"
 
 /* Garden's DiskLimits, in its order. */
 enum {
@@ -134,11 +133,7 @@ int gfs_apply_disk(struct gfs_ctr *c, const char *cmd, gfs_err *err)
 	r = hard_bytes(&d, &bytes, err);
 	if (r < 0)
 		return gfs_error_wrap(err, "limits/disk");
-	struct quota_store *st = rt_store();
-	if (!st)
-		return gfs_error(err, ENOTSUP,
-				 "limits/disk: the depot has no disk store");
-	r = quota_set_limit(st, c->handle, bytes, err);
+	r = rt_disk_limit(c->rt, bytes, err);
 	if (r < 0)
 		return gfs_error_wrap(err, "limits/disk");
 	sbuf b = SBUF_INIT;
@@ -162,18 +157,12 @@ int gfs_write_disk(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
 
 void gfs_disk_usage(struct gfs_ctr *c, uint64_t *bytes, uint64_t *inodes)
 {
-	*bytes = *inodes = 0;
-	struct quota_store *st = rt_store();
 	gfs_err err = {0};
-	if (st && quota_usage(st, c->handle, bytes, inodes, &err) < 0)
+	if (rt_disk_usage(c->rt, bytes, inodes, &err) < 0)
 		gfs_log("%s: disk usage: %s", c->handle, err.msg);
 }
 
 uint64_t gfs_disk_capacity(void)
 {
-	struct quota_store *st = rt_store();
-	uint64_t bytes = 0;
-	if (st && quota_store_size(st, &bytes, NULL) == 0)
-		return bytes;
-	return 0;
+	return rt_disk_capacity();
 }

@@ -560,7 +560,9 @@ static void watch_proc(struct gfs_ctr *c, uint32_t id)
 	for (struct gfs_watch *w = c->watches; w; w = w->next)
 		if (w->id == id)
 			return;
-	cleanup_free char *dir = rt_proc_path(c->rt, id, "");
+	/* the directory of the output files: IN_MODIFY of either */
+	cleanup_free char *dir = rt_proc_path(c->rt, id, "stdout");
+	*strrchr(dir, '/') = '\0';
 	int wd = inotify_add_watch(gfs.inofd, dir, IN_MODIFY | IN_ONLYDIR);
 	if (wd < 0) {
 		gfs_log("inotify on %s: %m", dir);

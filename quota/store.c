@@ -61,19 +61,19 @@ static bool valid_name(const char *name)
 	       strcmp(name, "..") && strlen(name) <= BTRFS_SUBVOL_NAME_MAX;
 }
 
-/* A subvolume of the store: NAME, or DIR/NAME one directory down. */
+/* A subvolume of the store: NAME, or a path DIR/.../NAME below it. */
 static bool valid_path(const char *name)
 {
-	const char *slash = name ? strchr(name, '/') : NULL;
-	if (!slash)
-		return valid_name(name);
-	char dir[BTRFS_SUBVOL_NAME_MAX + 1];
-	size_t n = slash - name;
-	if (n == 0 || n > BTRFS_SUBVOL_NAME_MAX)
+	if (!name || !*name || strlen(name) > 4000)
 		return false;
-	memcpy(dir, name, n);
-	dir[n] = '\0';
-	return valid_name(dir) && valid_name(slash + 1);
+	char buf[4096];
+	strcpy(buf, name);
+	for (char *save = NULL, *p = strtok_r(buf, "/", &save); p;
+	     p = strtok_r(NULL, "/", &save))
+		if (!valid_name(p))
+			return false;
+	return name[0] != '/' && !strstr(name, "//") &&
+	       name[strlen(name) - 1] != '/';
 }
 
 static bool is_mount_root(const char *path)
@@ -424,11 +424,13 @@ int quota_subvol_make_at(int dirfd, const char *name, gfs_err *err)
 	return 0;
 }
 
-/* name may be DIR/BASE (one level of directories in the store, such as
- * "containers/web"): the directory fd and the last component. */
+/* name may be DIR/.../BASE (a path in the store, such as
+ * "containers/web/data"): the directory fd and the last component. */
 static int parent_dir(struct quota_store *s, const char *name,
 		      const char **base, gfs_err *err)
 {
+	if (!valid_path(name))
+		return gfs_error(err, EINVAL, "bad subvolume name `%s`", name);
 	const char *slash = strrchr(name, '/');
 	if (!slash) {
 		*base = name;

@@ -696,17 +696,24 @@ int rt_create(const struct rt_create *spec, struct rt_ctr **out, gfs_err *err)
 	c->created_ms = now_ms();
 	pv->rootfs = xstrdup(rootfs);
 
-	r = rt_store_ctr_dir(spec->handle, c->dir, err);
-	if (r < 0) {
-		if (r == -EEXIST)
-			gfs_error(err, EEXIST, "container %s exists",
-				  spec->handle);
+	if (mkdir(c->dir, 0711) < 0) {
+		r = errno == EEXIST
+			? gfs_error(err, EEXIST, "container %s exists",
+				    spec->handle)
+			: gfs_error_sys(err, errno, "creating %s", c->dir);
 		rt_ctr_free(c);
 		return r;
 	}
-	static const char *const subs[] = {"upper", "work", "rootfs", "procs",
-					   "meta"};
-	for (size_t i = 0; i < 5; i++) {
+	/* what the container writes (its upper layer, its output) is in
+	 * data/, its disk-limited subvolume; the state the daemon keeps
+	 * (ids, exit statuses, properties) is beside it, so that a full disk
+	 * never loses an exit status */
+	r = rt_store_ctr_dir(spec->handle, c->dir, err);
+	if (r < 0)
+		goto fail_dir;
+	static const char *const subs[] = {"data/upper", "data/work", "rootfs",
+					   "data/out",	 "procs",     "meta"};
+	for (size_t i = 0; i < 6; i++) {
 		cleanup_free char *d = xasprintf("%s/%s", c->dir, subs[i]);
 		if (mkdir(d, i < 3 ? 0755 : 0700) < 0) {
 			r = gfs_error_sys(err, errno, "creating %s", d);
@@ -1060,6 +1067,9 @@ struct rt_proc *rt_proc_find(struct rt_ctr *c, uint32_t id)
 
 char *rt_proc_path(struct rt_ctr *c, uint32_t id, const char *name)
 {
+	/* output counts against the disk limit; the rest does not */
+	if (strcmp(name, "stdout") == 0 || strcmp(name, "stderr") == 0)
+		return xasprintf("%s/data/out/%u/%s", c->dir, id, name);
 	return xasprintf("%s/procs/%u/%s", c->dir, id, name);
 }
 

@@ -146,9 +146,16 @@ int rt_spawn(struct rt_ctr *c, const struct gfs_procspec *spec,
 		return r;
 	}
 	cleanup_free char *pdir = xasprintf("%s/procs/%u", c->dir, id);
+	cleanup_free char *odir = xasprintf("%s/data/out/%u", c->dir, id);
 	if (mkdir(pdir, 0700) < 0) {
 		rt_user_free(&u);
 		return gfs_error_sys(err, errno, "creating %s", pdir);
+	}
+	if (mkdir(odir, 0700) < 0) {
+		rt_user_free(&u);
+		r = gfs_error_sys(err, errno, "creating %s", odir);
+		rt_rm_rf(pdir, NULL);
+		return r;
 	}
 	cleanup_free char *cmd = gfs_procspec_command(spec);
 	cleanup_free char *cmdl = xasprintf("%s\n", cmd);
@@ -214,6 +221,7 @@ fail:
 	sbuf_free(&b);
 	rt_user_free(&u);
 	rt_rm_rf(pdir, NULL);
+	rt_rm_rf(odir, NULL);
 	return r;
 }
 

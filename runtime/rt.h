@@ -31,13 +31,14 @@ struct cg;
 struct quota_store;
 
 struct rt_config {
-	const char *depot;	/* absolute path, created if missing */
-	const char *init_path;	/* absolute path of the gardenfs-init binary */
-	const char *rootfs;	/* default image */
-	const char *instance;	/* keeps this daemon's cgroups apart: "gardenfs-XXXX" */
-	uid_t id_base;		/* host uid and gid that container root maps to */
-	uint32_t id_count;	/* ids mapped from id_base (>= 65536) */
-	uint64_t store_size;	/* bytes of DEPOT/store.img when not on btrfs */
+	const char *depot;     /* absolute path, created if missing */
+	const char *init_path; /* absolute path of the gardenfs-init binary */
+	const char *rootfs;    /* default image */
+	const char
+	    *instance; /* keeps this daemon's cgroups apart: "gardenfs-XXXX" */
+	uid_t id_base; /* host uid and gid that container root maps to */
+	uint32_t id_count;   /* ids mapped from id_base (>= 65536) */
+	uint64_t store_size; /* bytes of DEPOT/store.img when not on btrfs */
 };
 
 /* Once at start: checks the config, makes the depot, probes cgroups, opens
@@ -51,39 +52,50 @@ struct quota_store *rt_store(void);
  * left. */
 void rt_shutdown(bool unmount);
 
+struct rt_ctr;
+/* The container's hard disk limit in bytes (0: none): its subvolume's
+ * qgroup limit.  ENOTSUP without a store. */
+int rt_disk_limit(struct rt_ctr *c, uint64_t bytes, gfs_err *err);
+/* Bytes from its qgroup and inodes counted in its subvolume (0 and 0
+ * without a store). */
+int rt_disk_usage(struct rt_ctr *c, uint64_t *bytes, uint64_t *inodes,
+		  gfs_err *err);
+/* The store's size, or 0 without a store. */
+uint64_t rt_disk_capacity(void);
+
 struct rt_proc {
 	uint32_t id;
-	pid_t pid;	/* host pid */
+	pid_t pid; /* host pid */
 	bool exited;
-	int status;	/* exit status; 128+signal when killed */
-	char *command;	/* gfs_procspec_command of its spec */
+	int status;    /* exit status; 128+signal when killed */
+	char *command; /* gfs_procspec_command of its spec */
 };
 
 struct rt_ctr {
 	char *handle;
-	char *dir;		/* DEPOT/containers/HANDLE */
+	char *dir; /* DEPOT/containers/HANDLE */
 	bool privileged;
-	bool stopping;		/* rt_stop sent, not yet done */
-	bool stopped;		/* stop done, or the init is gone */
-	pid_t init_pid;		/* host pid of gardenfs-init */
-	int sock;		/* to the init; -1 when lost */
-	int pidfd;		/* the init's pidfd: readable when it dies; -1 after */
+	bool stopping;	/* rt_stop sent, not yet done */
+	bool stopped;	/* stop done, or the init is gone */
+	pid_t init_pid; /* host pid of gardenfs-init */
+	int sock;	/* to the init; -1 when lost */
+	int pidfd;	/* the init's pidfd: readable when it dies; -1 after */
 	struct rt_proc **procs; /* sorted by id */
 	size_t nprocs;
 	uint32_t next_id;
-	char **env;		/* the container's env, NULL-terminated */
-	uint64_t created_ms;	/* CLOCK_REALTIME, ms */
+	char **env;	     /* the container's env, NULL-terminated */
+	uint64_t created_ms; /* CLOCK_REALTIME, ms */
 	struct cg *cg;
-	void *priv;		/* the runtime's own */
-	void *front;		/* the caller's own */
+	void *priv;  /* the runtime's own */
+	void *front; /* the caller's own */
 };
 
 struct rt_create {
-	const char *handle;	/* already validated */
-	const char *rootfs;	/* NULL: the default image */
+	const char *handle; /* already validated */
+	const char *rootfs; /* NULL: the default image */
 	bool privileged;
-	char *const *env;	/* NAME=VALUE, NULL-terminated, may be NULL */
-	char *const *binds;	/* SRC:DST[:ro], NULL-terminated, may be NULL */
+	char *const *env;   /* NAME=VALUE, NULL-terminated, may be NULL */
+	char *const *binds; /* SRC:DST[:ro], NULL-terminated, may be NULL */
 };
 
 /* Makes the depot dir, cgroup, namespaces, rootfs and init; returns once

@@ -70,37 +70,62 @@ int rt_store_setup(const struct rt_config *cfg, gfs_err *err)
 
 static char *subvol_name(const char *handle)
 {
-	return xasprintf("containers/%s", handle);
+	return xasprintf("containers/%s/data", handle);
 }
 
 int rt_store_ctr_dir(const char *handle, const char *dir, gfs_err *err)
 {
+	cleanup_free char *data = xasprintf("%s/data", dir);
 	if (!store)
-		return mkdir(dir, 0711) < 0
-			   ? gfs_error_sys(err, errno, "creating %s", dir)
+		return mkdir(data, 0711) < 0
+			   ? gfs_error_sys(err, errno, "creating %s", data)
 			   : 0;
 	cleanup_free char *name = subvol_name(handle);
 	int r = quota_subvol_create(store, name, NULL, err);
 	if (r < 0)
 		return r;
-	chmod(dir, 0711);
+	chmod(data, 0711);
 	return 0;
 }
 
 int rt_store_ctr_remove(const char *handle, const char *dir, gfs_err *err)
 {
-	if (!store)
-		return rt_rm_rf(dir, err);
-	cleanup_free char *name = subvol_name(handle);
-	int r = quota_subvol_destroy(store, name, err);
-	if (r == -ENOENT) {
-		/* a directory made before the store, or half made */
-		struct stat st;
-		if (lstat(dir, &st) < 0 && errno == ENOENT)
-			return 0;
-		return rt_rm_rf(dir, err);
+	if (store) {
+		cleanup_free char *name = subvol_name(handle);
+		int r = quota_subvol_destroy(store, name, err);
+		if (r < 0 && r != -ENOENT)
+			return r;
 	}
-	return r;
+	/* the state beside it, or everything without a store */
+	return rt_rm_rf(dir, err);
+}
+
+int rt_disk_limit(struct rt_ctr *c, uint64_t bytes, gfs_err *err)
+{
+	if (!store)
+		return gfs_error(
+		    err, ENOTSUP,
+		    "the depot has no disk store (--store-size 0)");
+	cleanup_free char *name = subvol_name(c->handle);
+	return quota_set_limit(store, name, bytes, err);
+}
+
+int rt_disk_usage(struct rt_ctr *c, uint64_t *bytes, uint64_t *inodes,
+		  gfs_err *err)
+{
+	*bytes = *inodes = 0;
+	if (!store)
+		return 0;
+	cleanup_free char *name = subvol_name(c->handle);
+	return quota_usage(store, name, bytes, inodes, err);
+}
+
+uint64_t rt_disk_capacity(void)
+{
+	uint64_t bytes = 0;
+	if (store && quota_store_size(store, &bytes, NULL) == 0)
+		return bytes;
+	return 0;
 }
 
 void rt_shutdown(bool unmount)

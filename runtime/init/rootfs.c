@@ -219,7 +219,7 @@ static int mount_overlay(const struct init_cfg *cfg, const char *target,
 			 gfs_err *err)
 {
 	cleanup_free char *opts =
-	    xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work",
+	    xasprintf("lowerdir=%s,upperdir=%s/data/upper,workdir=%s/data/work",
 		      cfg->lower, cfg->dir, cfg->dir);
 	if (strpbrk(cfg->lower, ",:") || strpbrk(cfg->dir, ",:"))
 		return gfs_error(err, EINVAL,
