@@ -56,6 +56,9 @@ gfs_done() {
 	exit 0
 }
 
+# hexof: stdin as one line of lowercase hex (xxd -p without xxd).
+hexof() { od -An -v -tx1 | tr -d ' \n'; }
+
 # Quote a value for messages: show newlines and control bytes.
 show() { printf '%s' "$1" | od -An -c | tr -s ' ' | tr -d '\n' | cut -c1-300; }
 

@@ -21,7 +21,7 @@ assert_errno EINVAL "$MNT/ctl" "create handle=''" "empty quoted handle"
 assert_errno EINVAL "$MNT/ctl" "create handle=$long256" "256-byte handle"
 # control characters: \x01, ESC, DEL, TAB inside quotes, a newline inside quotes
 for hex in 01 1b 7f 09 0a; do
-	got=$(gfs_io w "$MNT/ctl" hex "$(printf 'create handle="x' | xxd -p)${hex}$(printf 'y"' | xxd -p)" | head -n1)
+	got=$(gfs_io w "$MNT/ctl" hex "$(printf 'create handle="x' | hexof)${hex}$(printf 'y"' | hexof)" | head -n1)
 	assert_eq EINVAL "$got" "handle with control byte 0x$hex"
 done
 n1=$(lines "$MNT/errors")

@@ -30,12 +30,12 @@ import sys
 b = bytes.fromhex(sys.argv[1])
 if b.endswith(b"\n"): b = b[:-1]
 print((b + b"\n").hex())' "$1")
-	assert_eq "$want" "$(tmo cat "$D/bin" | xxd -p | tr -d '\n')" "$2: read back"
+	assert_eq "$want" "$(tmo cat "$D/bin" | hexof)" "$2: read back"
 }
 rt "610a62" "an inner newline"
 rt "610a0a" "two trailing newlines keep one"
 rt "0001027f80fffe0a" "NUL and high bytes"
-rt "$(head -c 3000 /dev/urandom | xxd -p | tr -d '\n')" "3000 random bytes"
+rt "$(head -c 3000 /dev/urandom | hexof)" "3000 random bytes"
 rt "0a" "only a newline"
 
 # names: ls lists them all, sorted or not
@@ -59,7 +59,7 @@ assert_eq "1" "$(tmo cat "$MNT/p2/properties/a")" "property from create"
 assert_eq "x y" "$(tmo cat "$MNT/p2/properties/b")" "quoted property from create"
 
 # a property holding 64 KiB
-head -c 65536 /dev/urandom | xxd -p | tr -d '\n' | head -c 65536 >"$TDIR/big"
+head -c 65536 /dev/urandom | hexof | head -c 65536 >"$TDIR/big"
 assert_eq OK "$(gfs_io wc "$D/big" str "$(cat "$TDIR/big")" | head -n1)" "a 64 KiB value"
 assert_eq "$(cat "$TDIR/big")" "$(tmo cat "$D/big")" "64 KiB value read back"
 

@@ -70,7 +70,7 @@ bad "$MNT/ctl" $E EINVAL str "destroy web extra"
 bad "$MNT/ctl" $E ENOENT str "destroy nosuch"
 bad "$MNT/ctl" $E EINVAL str $'\n'
 bad "$MNT/ctl" $E EINVAL hex "00ff01fe"
-bad "$MNT/ctl" $E EINVAL hex "$(printf 'create handle=a\0' | xxd -p)"
+bad "$MNT/ctl" $E EINVAL hex "$(printf 'create handle=a\0' | hexof)"
 bad "$MNT/ctl" $E EINVAL size $MIB
 bad "$MNT/ctl" $E EINVAL str "create handle=$(head -c 70000 /dev/zero | tr '\0' a)"
 # create then destroy in one write is not a thing
