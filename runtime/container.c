@@ -199,6 +199,8 @@ void rt_ctr_free(struct rt_ctr *c)
 		free(pv->q);
 		free(pv->rootfs);
 		free(pv->lower);
+		free(pv->img_user);
+		free(pv->img_dir);
 		free(pv->running);
 		free(pv);
 	}
@@ -649,6 +651,10 @@ static int write_config(struct rt_ctr *c, gfs_err *err)
 	put_kv(&b, "privileged", c->privileged ? "true" : "false");
 	put_kv(&b, "rootfs", pv->rootfs);
 	put_kv(&b, "lower", pv->lower);
+	if (pv->img_user)
+		put_kv(&b, "image_user", pv->img_user);
+	if (pv->img_dir)
+		put_kv(&b, "image_dir", pv->img_dir);
 	snprintf(n, sizeof n, "%llu", (unsigned long long)c->created_ms);
 	put_kv(&b, "created_ms", n);
 	for (char **e = c->env; e && *e; e++)
@@ -732,6 +738,9 @@ int rt_create(const struct rt_create *spec, struct rt_ctr **out, gfs_err *err)
 	if (r < 0)
 		goto fail_dir;
 	pv->lower = steal_ptr(img.lower);
+	pv->img_user = img.user && *img.user ? steal_ptr(img.user) : NULL;
+	pv->img_dir =
+	    img.workdir && *img.workdir ? steal_ptr(img.workdir) : NULL;
 	c->env = env_concat(img.env, spec->env);
 	rt_image_free(&img);
 	r = write_config(c, err);
@@ -877,6 +886,12 @@ static int load_config(struct rt_ctr *c, gfs_err *err)
 		} else if (strcmp(l, "lower") == 0) {
 			free(pv->lower);
 			pv->lower = unescape(v);
+		} else if (strcmp(l, "image_user") == 0) {
+			free(pv->img_user);
+			pv->img_user = unescape(v);
+		} else if (strcmp(l, "image_dir") == 0) {
+			free(pv->img_dir);
+			pv->img_dir = unescape(v);
 		} else if (strcmp(l, "created_ms") == 0) {
 			c->created_ms = strtoull(v, NULL, 10);
 		} else if (strcmp(l, "env") == 0) {

@@ -126,10 +126,14 @@ int rt_spawn(struct rt_ctr *c, const struct gfs_procspec *spec,
 		return gfs_error(err, EINVAL, "tty is not supported yet");
 	if (!spec->path || !*spec->path)
 		return gfs_error(err, EINVAL, "no path to run");
-	r = rt_user_resolve(c, spec->user, &u, err);
+	/* an OCI image's User and WorkingDir are the defaults */
+	struct rt_priv *pv = c->priv;
+	r = rt_user_resolve(c, spec->user ? spec->user : pv->img_user, &u, err);
 	if (r < 0)
 		return r;
-	const char *dir = spec->dir && *spec->dir ? spec->dir : u.home;
+	const char *dir = spec->dir && *spec->dir ? spec->dir
+			  : pv->img_dir		  ? pv->img_dir
+						  : u.home;
 	if (dir[0] != '/') {
 		rt_user_free(&u);
 		return gfs_error(err, EINVAL, "dir %s is not absolute", dir);

@@ -27,6 +27,8 @@ struct rt_priv {
 	size_t nq;
 	char *rootfs;	/* the image spec, as given */
 	char *lower;	/* the overlay lower dir */
+	char *img_user; /* the image's default user (OCI config), or NULL */
+	char *img_dir;	/* the image's working dir (OCI config), or NULL */
 	bool restoring; /* collecting "running" answers to hello */
 	uint32_t *running;
 	size_t nrunning;
