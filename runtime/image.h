@@ -11,10 +11,11 @@
 #include "lib/err.h"
 
 struct rt_image {
-	char *lower;	/* absolute path of the tree to mount read-only */
-	char **env;	/* defaults from an OCI config, NULL-terminated, never NULL */
-	char *workdir;	/* from an OCI config, or NULL */
-	char *user;	/* from an OCI config, or NULL */
+	char *lower; /* absolute path of the tree to mount read-only */
+	char *
+	    *env; /* defaults from an OCI config, NULL-terminated, never NULL */
+	char *workdir; /* from an OCI config, or NULL */
+	char *user;    /* from an OCI config, or NULL */
 };
 
 /* spec: a directory, a tarball, or oci:DIR[:TAG].  cache: a directory for
