@@ -88,6 +88,7 @@ run: deps
 bench: deps
 	$(MAKE) all
 	tests/bench/bench.sh
+	tests/bench/bench-limits-store.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
