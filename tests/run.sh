@@ -113,6 +113,25 @@ if [ -n "$leftovers" ]; then
 	echo "FAIL leftovers: the tests left things behind:$leftovers" | sed '2,$s/^/    /'
 fi
 
+# Whatever a test left (e.g. one killed by the deadline before its trap
+# ran), clean it now with the tests' own cleanup, so that the machine is
+# clean even when the suite failed.
+if [ -n "$leftovers" ]; then
+	for d in $(awk '$1 == "tdir" { print $2 }' "$GFS_LEDGER"); do
+		[ -e "$d" ] || continue
+		dpid=
+		for pid in $(awk '$1 == "daemon" { print $2 }' "$GFS_LEDGER"); do
+			tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null | grep -q "$d/" && dpid=$pid
+		done
+		(
+			TEST_NAME=cleanup
+			. tests/lib.sh
+			TDIR=$d MNT=$d/mnt DEPOT=$d/depot GFS_PID=$dpid
+			gfs_cleanup
+		) </dev/null >/dev/null 2>&1
+	done
+fi
+
 if [ -z "$leftovers" ]; then
 	rm -rf --one-file-system "$run_root"
 else
