@@ -400,15 +400,9 @@ static int open_node(const struct gfs_ctx *x, struct fuse_file_info *fi,
 		fi->nonseekable = 1;
 		break;
 	case K_PROP:
-		if (wants_write(fi->flags) && (fi->flags & O_TRUNC)) {
-			struct gfs_prop *p = x->c->props[x->idx];
-			cleanup_free char *name = xstrdup(p->name);
-			int r = gfs_prop_set(x->c, name, "", 0, NULL, err);
-			if (r < 0) {
-				fh_free(fh);
-				return r;
-			}
-		}
+		/* O_TRUNC empties the value only if nothing is written before
+		 * close: a refused write must leave the old value */
+		fh->trunc = wants_write(fi->flags) && (fi->flags & O_TRUNC);
 		break;
 	default:
 		break;
@@ -451,6 +445,16 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 			if (p && !p->exited &&
 			    rt_stdin_eof(fh->c->rt, p, &err) < 0)
 				gfs_log("%s: %s", fh->c->handle, err.msg);
+		}
+		if (fh->type == T_PROP && fh->trunc && !fh->wrote && fh->c &&
+		    !fh->c->destroyed && fh->idx < fh->c->nprops &&
+		    fh->c->props[fh->idx]) {
+			/* `: > K` empties it */
+			gfs_err err = {0};
+			cleanup_free char *name =
+			    xstrdup(fh->c->props[fh->idx]->name);
+			if (gfs_prop_set(fh->c, name, "", 0, NULL, &err) < 0)
+				gfs_report(fh->c, &err);
 		}
 		fh_free(fh);
 	}
@@ -803,6 +807,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 }
 
+/* The longest property value: less than one write request (op_init). */
+static size_t prop_max = 65535;
+
 static void write_prop(fuse_req_t req, struct gfs_fh *fh, const char *buf,
 		       size_t size, off_t off)
 {
@@ -813,28 +820,40 @@ static void write_prop(fuse_req_t req, struct gfs_fh *fh, const char *buf,
 		return;
 	}
 	/* a value may take several writes (cat big > K): they accumulate in
-	 * order; each one is applied before it returns */
+	 * order; each one is applied before it returns.  fh->text keeps the
+	 * value from before the first, to put back when one is refused. */
+	struct gfs_prop *p = c->props[fh->idx];
+	if (!fh->wrote) {
+		sbuf_reset(&fh->text);
+		sbuf_add(&fh->text, p->value, p->len);
+		fh->wrote = true;
+	}
 	if (off == 0)
 		sbuf_reset(&fh->answer);
-	if ((uint64_t)off != fh->answer.len) {
-		report_errno(c, EINVAL,
-			     "property %s: writes must be sequential",
-			     c->props[fh->idx]->name);
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	if (fh->answer.len + size > (1 << 20)) {
-		report_errno(c, EFBIG,
-			     "property %s: values are limited to 1 MiB",
-			     c->props[fh->idx]->name);
-		fuse_reply_err(req, EFBIG);
+	cleanup_free char *name = xstrdup(p->name);
+	if ((uint64_t)off != fh->answer.len ||
+	    fh->answer.len + size > prop_max) {
+		int e = (uint64_t)off != fh->answer.len ? EINVAL : EFBIG;
+		if (e == EINVAL)
+			report_errno(c, e,
+				     "property %s: writes must be sequential",
+				     name);
+		else
+			report_errno(
+			    c, e,
+			    "property %s: values are limited to %zu bytes",
+			    name, prop_max);
+		if (gfs_prop_set(c, name, fh->text.s ? fh->text.s : "",
+				 fh->text.len, NULL, &err) < 0)
+			gfs_log("%s: %s", c->handle, err.msg);
+		sbuf_reset(&fh->answer);
+		fuse_reply_err(req, e);
 		return;
 	}
 	sbuf_add(&fh->answer, buf, size);
 	size_t len = fh->answer.len;
 	if (len && fh->answer.s[len - 1] == '\n')
 		len--;
-	cleanup_free char *name = xstrdup(c->props[fh->idx]->name);
 	if (gfs_prop_set(c, name, fh->answer.s, len, NULL, &err) < 0) {
 		fh->answer.len -= size;
 		gfs_report(c, &err);
@@ -1187,6 +1206,14 @@ static void op_init(void *ud, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	conn->want &= ~FUSE_CAP_ASYNC_READ;
+	/* the kernel splits a larger write(2) into requests of max_write
+	 * bytes; a property value must fit in one, so that an oversized
+	 * write fails whole instead of being cut */
+	if (conn->max_write > (1u << 20))
+		conn->max_write = 1u << 20;
+	/* a request may start anywhere in a page of the writer's buffer,
+	 * so the first one of a large write can be a page short */
+	prop_max = conn->max_write - 4096 - 1;
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

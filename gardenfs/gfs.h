@@ -138,6 +138,8 @@ struct gfs_fh {
 	uint64_t off;	   /* stream offset */
 	bool first_writer; /* stdin: its close is EOF */
 	bool wrote;	   /* K_PROP: written since open */
+	bool trunc;	   /* K_PROP: opened with O_TRUNC, emptied at close
+			      unless written */
 	struct fuse_pollhandle *ph;
 	struct gfs_fh *poll_next, **poll_prevp;
 	uint64_t seen; /* info/events: the version last read */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -516,6 +517,48 @@ static void make_instance(void)
 	gfs_write_file(path, line, strlen(line), NULL);
 }
 
+/* One daemon per depot: a second one would take the containers' inits
+ * from the first.  The lock is held until we exit (the fd stays open). */
+static int lock_depot(void)
+{
+	cleanup_free char *path = xasprintf("%s/lock", gfs.opt.depot);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "gardenfs: %s: %m\n", path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr,
+			"gardenfs: another gardenfs serves the depot %s\n",
+			gfs.opt.depot);
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+/* Unprivileged container root is a host uid without rights: it must be
+ * able to walk from / to its files in the depot. */
+static bool depot_reachable(void)
+{
+	cleanup_free char *p = xstrdup(gfs.opt.depot);
+	for (char *s = strrchr(p, '/'); s && s > p; s = strrchr(p, '/')) {
+		*s = '\0';
+		struct stat st;
+		if (stat(p, &st) == 0 && !(st.st_mode & S_IXOTH)) {
+			fprintf(
+			    stderr,
+			    "gardenfs: %s is not searchable by others (mode "
+			    "%o): unprivileged containers could not reach "
+			    "their files in the depot; chmod o+x it or use "
+			    "another --depot\n",
+			    p, st.st_mode & 07777);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool id_base_unused(void)
 {
 	FILE *f = fopen("/etc/passwd", "re");
@@ -643,6 +686,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gfs.start_ms = gfs_now_ms();
+	if (lock_depot() < 0)
+		return 1;
+	if (!depot_reachable())
+		return 1;
 	make_instance();
 	gfs_errlog_init(&gfs.errors, xasprintf("%s/errors", gfs.opt.depot));
 
