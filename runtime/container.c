@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -607,6 +608,19 @@ static int start_init(struct rt_ctr *c, const struct rt_create *spec,
 	r = cg_attach(c->cg, pid, err);
 	if (r < 0)
 		goto fail;
+	/* The hard limits of nice and rtprio are 0 on most hosts, and only
+	 * host privilege raises a hard limit: lift them on the init so that
+	 * processes may ask for them.  Best effort: a host without
+	 * CAP_SYS_RESOURCE keeps 0, and such a request then fails with EPERM
+	 * and a reason. */
+	static const int lift[] = {RLIMIT_NICE, RLIMIT_RTPRIO};
+	for (size_t i = 0; i < 2; i++) {
+		struct rlimit rl;
+		if (prlimit(pid, lift[i], NULL, &rl) == 0) {
+			rl.rlim_max = lift[i] == RLIMIT_NICE ? 40 : 99;
+			prlimit(pid, lift[i], &rl, NULL);
+		}
+	}
 	struct pollfd pf = {mine, POLLIN, 0};
 	char line[600];
 	ssize_t n = 0;
