@@ -76,6 +76,7 @@ integration: all
 	tests/run.sh
 
 test: deps
+	$(MAKE) format-check
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration

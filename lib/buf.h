@@ -13,13 +13,16 @@ typedef struct sbuf {
 	size_t cap;
 } sbuf;
 
-#define SBUF_INIT {NULL, 0, 0}
+#define SBUF_INIT                                                              \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 void sbuf_add(sbuf *b, const void *data, size_t n);
 void sbuf_adds(sbuf *b, const char *str);
 void sbuf_addc(sbuf *b, char c);
 void sbuf_printf(sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void sbuf_reset(sbuf *b);
 void sbuf_free(sbuf *b);
 /* Returns the string (never NULL) and leaves b empty. */

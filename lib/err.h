@@ -9,19 +9,19 @@
 #include <stddef.h>
 
 typedef struct gfs_err {
-	int code;	/* positive errno; 0 when no error */
-	char msg[512];	/* one line, no trailing newline */
+	int code;      /* positive errno; 0 when no error */
+	char msg[512]; /* one line, no trailing newline */
 } gfs_err;
 
 /* Sets err (when not NULL) and returns -code. */
 int gfs_error(gfs_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Like gfs_error, with ": strerror(code)" appended. */
 int gfs_error_sys(gfs_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Prefixes "context: " to the message already in err; returns -err->code. */
 int gfs_error_wrap(gfs_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void gfs_error_clear(gfs_err *err);
 
 /* Cleanup attributes (crun, systemd). */
@@ -29,10 +29,10 @@ void gfs_freep(void *p);
 void gfs_closep(int *fd);
 void gfs_fclosep(void *f);
 void gfs_strvfreep(void *p);
-#define cleanup_free __attribute__((cleanup(gfs_freep)))
-#define cleanup_close __attribute__((cleanup(gfs_closep)))
+#define cleanup_free   __attribute__((cleanup(gfs_freep)))
+#define cleanup_close  __attribute__((cleanup(gfs_closep)))
 #define cleanup_fclose __attribute__((cleanup(gfs_fclosep)))
-#define cleanup_strv __attribute__((cleanup(gfs_strvfreep)))
+#define cleanup_strv   __attribute__((cleanup(gfs_strvfreep)))
 
 /* Hands ownership out of a cleanup variable. */
 #define steal_ptr(p)                                                           \

@@ -76,8 +76,8 @@ static void test_tables_match_spec(void **state)
 		    (const char *const[]){"info", "stop", "events", "grace",
 					  "errors", "metrics", "limits",
 					  "properties", "procs", NULL});
-	expect_rows(T_LIMITS,
-		    (const char *const[]){"memory", "cpu", "pids", "disk", NULL});
+	expect_rows(T_LIMITS, (const char *const[]){"memory", "cpu", "pids",
+						    "disk", NULL});
 	expect_rows(T_PROCS, (const char *const[]){"new", NULL});
 	expect_rows(T_PROC,
 		    (const char *const[]){"stdin", "stdout", "stderr", "wait",
