@@ -46,6 +46,11 @@ struct spawn_req {
 int init_spawn(const struct spawn_req *rq, bool privileged, pid_t *pid,
 	       gfs_err *err);
 
+/* Raises the init's soft RLIMIT_NOFILE to the hard one (it keeps four fds
+ * per process that still writes output); init_spawn gives children the
+ * soft limit the init started with. */
+void init_raise_nofile(void);
+
 /* The service loop; returns only on a fatal error. */
 int init_serve(int lsock, bool privileged);
 

@@ -1,8 +1,10 @@
 /* gardenfs-init's service loop: one poll over the listening socket, the
- * current daemon connection, a signalfd for SIGCHLD and a timer for the
- * stop deadline.  A new connection replaces the old one at any time (a
- * restarted daemon).  Exit statuses stay in the table until the daemon
- * acks them, so a daemon that died in between learns them on "hello". */
+ * current daemon connection, a signalfd for SIGCHLD, a timer for the
+ * stop deadline and the read ends of every process's stdout and stderr
+ * pipes, which it pumps into the output files in the depot.  A new connection
+ * replaces the old one at any time (a restarted daemon).  Exit statuses stay in
+ * the table until the daemon acks them, so a daemon that died in between learns
+ * them on "hello". */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,6 +16,8 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,8 +30,25 @@ struct proc {
 	pid_t pid;
 	bool exited;
 	int status;
-	int keeper; /* write end of the stdin FIFO: EOF waits for "eof" */
+	int keeper;   /* write end of the stdin FIFO: EOF waits for "eof" */
+	uint64_t gen; /* ties the process to its pumps */
 };
+
+/* A process's stdout or stderr: the read end of the pipe it writes to and
+ * the output file (O_APPEND) it goes to.  The process gets a pipe, not the
+ * file, so that reopening /dev/stdout (O_TRUNC) cannot empty the file.
+ * A pump outlives its process until EOF: background children may still
+ * write. */
+struct pump {
+	uint64_t gen;
+	int rfd; /* O_NONBLOCK; -1 once closed */
+	int wfd;
+};
+
+#define PUMP_CHUNK     (64 * 1024)
+#define PUMP_PIPE_SIZE (1024 * 1024)
+/* at exit: what the pipe holds, bounded against a writer that goes on */
+#define PUMP_DRAIN_MAX (4 * PUMP_PIPE_SIZE)
 
 struct out {
 	sbuf b;
@@ -43,6 +64,102 @@ static bool privileged;
 static bool stopping, stopped;
 static int timer = -1;
 static char rbuf[PROTO_MSG_MAX + 1];
+static struct pump *pumps;
+static size_t npumps;
+static uint64_t next_gen = 1;
+static char pbuf[PUMP_CHUNK];
+
+/* Writes everything; on an error (EDQUOT, ENOSPC, EFBIG...) the rest of the
+ * chunk is dropped, and the next one tried again. */
+static void write_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static void pump_close(struct pump *pm)
+{
+	close(pm->rfd);
+	close(pm->wfd);
+	pm->rfd = pm->wfd = -1;
+}
+
+/* Moves up to about max bytes from the pipe to the file; never blocks on
+ * the pipe.  Closes both at EOF. */
+static void pump_run(struct pump *pm, size_t max)
+{
+	size_t done = 0;
+
+	while (pm->rfd >= 0 && done < max) {
+		ssize_t n = read(pm->rfd, pbuf, sizeof pbuf);
+		if (n > 0) {
+			write_all(pm->wfd, pbuf, (size_t)n);
+			done += (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && errno == EAGAIN) {
+			return;
+		} else {
+			pump_close(pm);
+		}
+	}
+}
+
+/* Before the daemon hears of an exit (it ends the streams then), what the
+ * process wrote must be in the files. */
+static void pump_drain(uint64_t gen)
+{
+	for (size_t i = 0; i < npumps; i++)
+		if (pumps[i].gen == gen)
+			pump_run(&pumps[i], PUMP_DRAIN_MAX);
+}
+
+static void pumps_compact(void)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < npumps; i++)
+		if (pumps[i].rfd >= 0)
+			pumps[j++] = pumps[i];
+	npumps = j;
+}
+
+static void pump_add(uint64_t gen, int rfd, int wfd)
+{
+	pumps = xrealloc(pumps, (npumps + 1) * sizeof *pumps);
+	pumps[npumps++] = (struct pump){gen, rfd, wfd};
+}
+
+/* A pipe for a process's stdout or stderr.  The pipe's inode is the
+ * init's (container root); the process, which may run as another user,
+ * must be able to reopen it through /proc/self/fd (echo x >/dev/stdout),
+ * so it becomes the process's and writable by anyone (reaching another
+ * process's /proc/PID/fd takes ptrace rights anyway). */
+static int out_pipe(const struct spawn_req *rq, int p[2], gfs_err *err)
+{
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return gfs_error_sys(err, errno, "pipe");
+	/* best effort: the default 64 KiB will do */
+	fcntl(p[0], F_SETPIPE_SZ, PUMP_PIPE_SIZE);
+	if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		p[0] = p[1] = -1;
+		return gfs_error_sys(err, e, "pipe");
+	}
+	if (fchown(p[1], rq->uid, rq->gid) < 0) {
+		/* the mode below still lets it in */
+	}
+	fchmod(p[1], 0622);
+	return 0;
+}
 
 static void drop_conn(void)
 {
@@ -172,6 +289,7 @@ static void reap(void)
 		if (p->keeper >= 0)
 			close(p->keeper);
 		p->keeper = -1;
+		pump_drain(p->gen);
 		put_pair("exit", p->id, p->status, 0);
 	}
 	check_stopped();
@@ -273,6 +391,7 @@ static void do_spawn(char **f, size_t n, int *fds, size_t nfds)
 	gfs_err e = {0};
 	unsigned long long id = 0;
 	pid_t pid;
+	int po[2] = {-1, -1}, pe[2] = {-1, -1};
 
 	memset(&rq, 0, sizeof rq);
 	if (n > 1)
@@ -292,11 +411,20 @@ static void do_spawn(char **f, size_t n, int *fds, size_t nfds)
 		gfs_error(&e, EEXIST, "process %u exists", rq.id);
 		goto out;
 	}
+	/* the process writes to pipes; we append to the files */
+	if (out_pipe(&rq, po, &e) < 0 || out_pipe(&rq, pe, &e) < 0)
+		goto out;
+	rq.fds[2] = po[1];
+	rq.fds[3] = pe[1];
 	if (init_spawn(&rq, privileged, &pid, &e) < 0)
 		goto out;
+	uint64_t gen = next_gen++;
 	procs = xrealloc(procs, (nprocs + 1) * sizeof *procs);
-	procs[nprocs++] = (struct proc){rq.id, pid, false, 0, fds[1]};
+	procs[nprocs++] = (struct proc){rq.id, pid, false, 0, fds[1], gen};
 	fds[1] = -1;
+	pump_add(gen, po[0], fds[2]);
+	pump_add(gen, pe[0], fds[3]);
+	po[0] = pe[0] = fds[2] = fds[3] = -1;
 	put_pair("started", rq.id, pid, pid);
 out:
 	if (e.code)
@@ -304,6 +432,14 @@ out:
 	for (size_t i = 0; i < nfds; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	/* the write ends are the process's alone now: EOF when it and its
+	 * children are done */
+	for (size_t i = 0; i < 2; i++) {
+		if (po[i] >= 0)
+			close(po[i]);
+		if (pe[i] >= 0)
+			close(pe[i]);
+	}
 	free(rq.groups);
 	free(rq.argv);
 	free(rq.envp);
@@ -392,6 +528,7 @@ int init_serve(int lsock, bool priv)
 	sigset_t mask;
 
 	privileged = priv;
+	init_raise_nofile();
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -406,18 +543,33 @@ int init_serve(int lsock, bool priv)
 	fcntl(lsock, F_SETFD, FD_CLOEXEC);
 	fcntl(lsock, F_SETFL, O_NONBLOCK);
 
+	struct pollfd *pf = NULL;
+	size_t npf = 0;
 	for (;;) {
-		struct pollfd pf[4] = {
-		    {sfd, POLLIN, 0},
-		    {timer, POLLIN, 0},
-		    {lsock, POLLIN, 0},
-		    {conn, (short)(POLLIN | (nout ? POLLOUT : 0)), 0},
-		};
-		if (poll(pf, conn >= 0 ? 4 : 3, -1) < 0) {
+		pumps_compact();
+		if (npf < 4 + npumps) {
+			npf = 4 + npumps;
+			pf = xrealloc(pf, npf * sizeof *pf);
+		}
+		/* a negative fd (no connection) is ignored by poll */
+		pf[0] = (struct pollfd){sfd, POLLIN, 0};
+		pf[1] = (struct pollfd){timer, POLLIN, 0};
+		pf[2] = (struct pollfd){lsock, POLLIN, 0};
+		pf[3] = (struct pollfd){
+		    conn, (short)(POLLIN | (nout ? POLLOUT : 0)), 0};
+		size_t np = npumps;
+		for (size_t i = 0; i < np; i++)
+			pf[4 + i] = (struct pollfd){pumps[i].rfd, POLLIN, 0};
+		if (poll(pf, 4 + np, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		/* pumps only grow at the end and close in place during a
+		 * round: index i is still pf[4 + i] */
+		for (size_t i = 0; i < np; i++)
+			if (pf[4 + i].revents && pumps[i].rfd == pf[4 + i].fd)
+				pump_run(&pumps[i], 4 * PUMP_CHUNK);
 		if (pf[0].revents) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof si) > 0)

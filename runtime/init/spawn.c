@@ -26,6 +26,21 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+static struct rlimit nofile0;
+static bool nofile_raised;
+
+void init_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	nofile0 = rl;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		nofile_raised = true;
+}
+
 struct failure {
 	int code;
 	char what[256];
@@ -165,6 +180,8 @@ static __attribute__((noreturn)) void child(const struct spawn_req *rq,
 	 * must live until then */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 
+	if (nofile_raised)
+		setrlimit(RLIMIT_NOFILE, &nofile0);
 	for (size_t i = 0; i < rq->nrl; i++) {
 		struct rlimit rl = {rq->rl_val[i], rq->rl_val[i]};
 		if (setrlimit(rq->rl_res[i], &rl) < 0)
