@@ -201,9 +201,44 @@ static void poll_unlink(struct gfs_fh *fh)
  * handler: this is the list of those that are due. */
 static struct gfs_fh *notify_head;
 
+static void fd_link(struct gfs_fh *fh)
+{
+	struct gfs_ctr *c = fh->c;
+	fh->fd_next = c->fdfhs;
+	if (c->fdfhs)
+		c->fdfhs->fd_prevp = &fh->fd_next;
+	fh->fd_prevp = &c->fdfhs;
+	c->fdfhs = fh;
+}
+
+static void fd_unlink(struct gfs_fh *fh)
+{
+	if (fh->fd_prevp) {
+		*fh->fd_prevp = fh->fd_next;
+		if (fh->fd_next)
+			fh->fd_next->fd_prevp = fh->fd_prevp;
+		fh->fd_prevp = NULL;
+		fh->fd_next = NULL;
+	}
+}
+
+void gfs_release_files(struct gfs_ctr *c)
+{
+	gfs_drop_watches(c, 0);
+	while (c->fdfhs) {
+		struct gfs_fh *fh = c->fdfhs;
+		fd_unlink(fh);
+		if (fh->type == T_STDIN)
+			epoll_ctl(gfs.epfd, EPOLL_CTL_DEL, fh->fd, NULL);
+		close(fh->fd);
+		fh->fd = -1;
+	}
+}
+
 static void fh_free(struct gfs_fh *fh)
 {
 	poll_unlink(fh);
+	fd_unlink(fh);
 	if (fh->notify) {
 		for (struct gfs_fh **pp = &notify_head; *pp;
 		     pp = &(*pp)->notify_next)
@@ -372,6 +407,7 @@ static int open_node(const struct gfs_ctx *x, struct fuse_file_info *fi,
 				return gfs_error_sys(err, e, "opening %s",
 						     path);
 			}
+			fd_link(fh);
 		}
 		break;
 	case K_STDIN: {
@@ -382,6 +418,7 @@ static int open_node(const struct gfs_ctx *x, struct fuse_file_info *fi,
 			return fd;
 		}
 		fh->fd = fd;
+		fd_link(fh);
 		struct gfs_ctr *c = x->c;
 		if (x->idx >= c->nstdin_claimed) {
 			uint32_t n2 = x->idx + 16;

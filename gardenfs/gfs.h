@@ -116,6 +116,7 @@ struct gfs_ctr {
 	uint32_t nprops;
 	struct gfs_parked *parked; /* reads and writes waiting here */
 	struct gfs_fh *pollers;	   /* open files with a poll handle */
+	struct gfs_fh *fdfhs;	   /* open files holding a depot fd */
 	struct gfs_watch *watches; /* inotify watches on procs/ID */
 	char *meta;		   /* DEPOT/containers/H/meta */
 	bool *stdin_claimed;	   /* by process id */
@@ -142,6 +143,7 @@ struct gfs_fh {
 			      unless written */
 	struct fuse_pollhandle *ph;
 	struct gfs_fh *poll_next, **poll_prevp;
+	struct gfs_fh *fd_next, **fd_prevp; /* in c->fdfhs while fd >= 0 */
 	uint64_t seen; /* info/events: the version last read */
 	bool notify;   /* a poll notification is due */
 	struct gfs_fh *notify_next;
@@ -231,6 +233,9 @@ void gfs_wake(struct gfs_ctr *c, uint32_t id); /* output or exit of id */
 void gfs_wake_stop(struct gfs_ctr *c);
 void gfs_notify_pollers(struct gfs_ctr *c, enum gfs_type t, uint32_t id);
 void gfs_fail_parked(struct gfs_ctr *c);
+/* Before a destroy: let go of every fd and watch on the container's files,
+ * which would keep its subvolume from being dropped. */
+void gfs_release_files(struct gfs_ctr *c);
 void gfs_inotify_event(void);
 void gfs_stdin_writable(struct gfs_parked *pk);
 void gfs_flush_notifications(void);

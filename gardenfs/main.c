@@ -304,6 +304,7 @@ undo : {
 int gfs_ctr_destroy(struct gfs_ctr *c, gfs_err *err)
 {
 	ctr_unregister(c);
+	gfs_release_files(c);
 	int r = rt_destroy(c->rt, err);
 	if (r < 0) {
 		/* the runtime could not clean everything: keep the container
