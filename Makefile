@@ -66,6 +66,15 @@ $(B)/unit-san/%: tests/unit/%.c $(UNIT_LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O1 $(SAN) $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB_SRCS) $(PKG_LIBS) -lcmocka
 
+# The daemon built with ASan and UBSan (halting on the first report), and
+# the whole integration suite run against it: slower, not part of `test`.
+$(B)/gardenfs-asan: $(LIB_SRCS) $(RT_SRCS) $(NET_SRCS) $(QUOTA_SRCS) $(FRONT_SRCS) $(HDRS)
+	$(CC) $(CFLAGS) -O1 $(SAN) $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lpthread
+
+integration-asan: all $(B)/gardenfs-asan
+	GFS_BIN=$(CURDIR)/$(B)/gardenfs-asan ASAN_OPTIONS=detect_leaks=0 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run.sh
+
 deps:
 	tools/deps.sh
 
@@ -100,4 +109,4 @@ format-check:
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps unit integration test run bench format format-check clean
+.PHONY: all deps unit integration integration-asan test run bench format format-check clean

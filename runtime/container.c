@@ -870,7 +870,8 @@ static int load_procs(struct rt_ctr *c, gfs_err *err)
 			c->next_id = p->id + 1;
 	}
 	closedir(d);
-	qsort(c->procs, c->nprocs, sizeof *c->procs, proc_cmp);
+	if (c->nprocs > 1)
+		qsort(c->procs, c->nprocs, sizeof *c->procs, proc_cmp);
 	return 0;
 }
 
