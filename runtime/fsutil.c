@@ -1,6 +1,7 @@
 /* Small file helpers of the runtime: atomic writes of depot state, whole
  * file reads, a recursive remove that stays on one file system, and the
  * start time that tells a live init from a reused pid. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -124,4 +125,35 @@ int rt_starttime(pid_t pid, unsigned long long *out)
 	}
 	*out = strtoull(p + 1, NULL, 10);
 	return 0;
+}
+
+static int rm_tree_depth(int dfd, const char *name, int depth)
+{
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
+	if (depth > 4096)
+		return -ELOOP;
+	int fd =
+	    openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			rm_tree_depth(fd, de->d_name, depth + 1);
+	closedir(d);
+	return unlinkat(dfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
+int rt_rm_tree_at(int dfd, const char *name)
+{
+	return rm_tree_depth(dfd, name, 0);
 }

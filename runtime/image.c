@@ -16,6 +16,7 @@
 
 #include "lib/buf.h"
 #include "runtime/image.h"
+#include "runtime/rt_priv.h"
 
 struct shift {
 	uid_t base;
@@ -171,31 +172,6 @@ static int copy_tree(int sfd, int dfd, const struct shift *sh, int depth,
 	return r;
 }
 
-static int rm_tree_at(int dfd, const char *name)
-{
-	struct stat st;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	if (S_ISDIR(st.st_mode)) {
-		int fd = openat(
-		    dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		DIR *d = fdopendir(fd);
-		if (!d) {
-			close(fd);
-			return -errno;
-		}
-		struct dirent *de;
-		while ((de = readdir(d)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				rm_tree_at(fd, de->d_name);
-		closedir(d);
-		return unlinkat(dfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
-	}
-	return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
-}
-
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *c = p;
@@ -250,9 +226,9 @@ static int shifted_copy(const char *dir, const struct stat *st,
 		/* someone else made it first: theirs is as good */
 		if (errno != EEXIST && errno != ENOTEMPTY)
 			r = gfs_error_sys(err, errno, "renaming %s", tmpname);
-		rm_tree_at(cfd, tmpname);
+		rt_rm_tree_at(cfd, tmpname);
 	} else if (r < 0) {
-		rm_tree_at(cfd, tmpname);
+		rt_rm_tree_at(cfd, tmpname);
 		return gfs_error_wrap(err, "copying image %s", dir);
 	}
 	if (r < 0)

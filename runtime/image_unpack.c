@@ -36,6 +36,7 @@
 #include "quota/quota.h"
 #include "runtime/image_names.h"
 #include "runtime/image_unpack.h"
+#include "runtime/rt_priv.h"
 #include "runtime/sha256.h"
 
 /* index.json, manifests and configs are small; a bigger one is hostile */
@@ -126,32 +127,6 @@ static int sys_openat2(int dirfd, const char *path, uint64_t flags,
 {
 	struct open_how how = {.flags = flags, .resolve = resolve};
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-}
-
-static int rm_tree_at(int dfd, const char *name, int depth)
-{
-	struct stat st;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
-	if (depth > 4096)
-		return -ELOOP;
-	int fd =
-	    openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			rm_tree_at(fd, de->d_name, depth + 1);
-	closedir(d);
-	return unlinkat(dfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
 }
 
 /* Opens directory path (clean, relative) of the tree, making missing
@@ -368,7 +343,7 @@ static int make_opaque(struct unpacker *u, int fd, const char *dir)
 					   ? xasprintf("%s/%s", dir, de->d_name)
 					   : xstrdup(de->d_name);
 		if (!strset_has(&u->made, p)) {
-			int k = rm_tree_at(fd, de->d_name, 0);
+			int k = rt_rm_tree_at(fd, de->d_name);
 			if (k < 0 && k != -ENOENT)
 				r = k;
 		}
@@ -399,7 +374,7 @@ static int apply_whiteout(struct unpacker *u, const char *parent,
 	    *parent ? xasprintf("%s/%s", parent, target) : xstrdup(target);
 	if (strset_has(&u->made, p))
 		return 0;
-	int r = rm_tree_at(pfd, target, 0);
+	int r = rt_rm_tree_at(pfd, target);
 	if (r < 0 && r != -ENOENT)
 		return gfs_error_sys(err, -r, "entry %s: deleting %s", entry,
 				     p);
@@ -452,7 +427,7 @@ static int apply_entry(struct unpacker *u, struct archive *a,
 	/* a later entry (or layer) replaces an earlier one, except that
 	 * directories merge */
 	if (exists && !(type == AE_IFDIR && !hl && S_ISDIR(st.st_mode))) {
-		r = rm_tree_at(pfd, base, 0);
+		r = rt_rm_tree_at(pfd, base);
 		if (r < 0)
 			return gfs_error_sys(err, -r, "entry %s: replacing",
 					     entry);
@@ -637,7 +612,7 @@ static int tmp_make(int cfd, const char *cache, char **name, int *fd,
 			  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
 		0) {
 		r = gfs_error_sys(err, errno, "opening %s/%s", cache, *name);
-		rm_tree_at(cfd, *name, 0);
+		rt_rm_tree_at(cfd, *name);
 		free(*name);
 		*name = NULL;
 	}
@@ -651,7 +626,7 @@ static void tmp_drop(int cfd, const char *name)
 	if (fd >= 0 && quota_is_subvol(fd) &&
 	    quota_subvol_remove_at(cfd, name, NULL) == 0)
 		return;
-	rm_tree_at(cfd, name, 0);
+	rt_rm_tree_at(cfd, name);
 }
 
 /* Gives the finished tree its name; when another create got there first,

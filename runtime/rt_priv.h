@@ -67,6 +67,9 @@ int rt_read_file(const char *path, size_t max, char **out, size_t *len,
 		 gfs_err *err);
 /* rm -rf without subprocesses; never crosses into another mount. */
 int rt_rm_rf(const char *path, gfs_err *err);
+/* Removes name in dfd with everything below it, not following symlinks;
+ * negative errno.  For trees of our own making (image caches). */
+int rt_rm_tree_at(int dfd, const char *name);
 /* Field 22 of /proc/PID/stat: tells a pid from its reuse. */
 int rt_starttime(pid_t pid, unsigned long long *out);
 
