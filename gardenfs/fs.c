@@ -50,6 +50,22 @@ static int resolve(fuse_ino_t ino, struct gfs_ctx *x)
 	return 0;
 }
 
+/* Resolves ino, or replies with why not: false when it replied. */
+static bool resolve_or_reply(fuse_req_t req, fuse_ino_t ino, struct gfs_ctx *x)
+{
+	int r = resolve(ino, x);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	return r == 0;
+}
+
+/* A refused request: its reason goes to errors, its errno to the caller. */
+static void reply_fail(fuse_req_t req, struct gfs_ctr *c, const gfs_err *err)
+{
+	gfs_report(c, err);
+	fuse_reply_err(req, err->code);
+}
+
 static bool is_dir(enum gfs_type t)
 {
 	return gfs_nodes[t].kind == K_DIR;
@@ -160,11 +176,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 {
 	(void)fi;
 	struct gfs_ctx x;
-	int r = resolve(ino, &x);
-	if (r < 0) {
-		fuse_reply_err(req, -r);
+	if (!resolve_or_reply(req, ino, &x))
 		return;
-	}
 	struct stat st;
 	fill_stat(&x, &st);
 	fuse_reply_attr(req, &st, 0);
@@ -452,17 +465,13 @@ static int open_node(const struct gfs_ctx *x, struct fuse_file_info *fi,
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct gfs_ctx x;
-	int r = resolve(ino, &x);
-	if (r < 0) {
-		fuse_reply_err(req, -r);
+	if (!resolve_or_reply(req, ino, &x))
 		return;
-	}
 	gfs_err err = {0};
 	struct gfs_fh *fh;
-	r = open_node(&x, fi, &fh, &err);
+	int r = open_node(&x, fi, &fh, &err);
 	if (r < 0) {
-		gfs_report(x.c, &err);
-		fuse_reply_err(req, -r);
+		reply_fail(req, x.c, &err);
 		return;
 	}
 	if (fuse_reply_open(req, fi) == -ENOENT)
@@ -981,18 +990,14 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 {
 	(void)fi;
 	struct gfs_ctx x;
-	int r = resolve(ino, &x);
-	if (r < 0) {
-		fuse_reply_err(req, -r);
+	if (!resolve_or_reply(req, ino, &x))
 		return;
-	}
 	if ((to_set & FUSE_SET_ATTR_SIZE) && x.type == T_PROP &&
 	    attr->st_size == 0) {
 		gfs_err err = {0};
 		cleanup_free char *name = xstrdup(x.c->props[x.idx]->name);
 		if (gfs_prop_set(x.c, name, "", 0, NULL, &err) < 0) {
-			gfs_report(x.c, &err);
-			fuse_reply_err(req, err.code);
+			reply_fail(req, x.c, &err);
 			return;
 		}
 	}
@@ -1021,39 +1026,32 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	(void)mode;
 	struct gfs_ctx x;
-	int r = resolve(parent, &x);
-	if (r < 0) {
-		fuse_reply_err(req, -r);
+	if (!resolve_or_reply(req, parent, &x))
 		return;
-	}
 	gfs_err err = {0};
 	if (x.type != T_PROPS) {
 		gfs_error(&err, ENOENT,
 			  "no file %s here: only properties/ takes new files",
 			  name);
-		gfs_report(x.c, &err);
-		fuse_reply_err(req, ENOENT);
+		reply_fail(req, x.c, &err);
 		return;
 	}
 	if (!prop_name_ok(name, &err)) {
-		gfs_report(x.c, &err);
-		fuse_reply_err(req, err.code);
+		reply_fail(req, x.c, &err);
 		return;
 	}
 	uint32_t slot;
 	if (!gfs_prop_find(x.c, name, &slot) &&
 	    gfs_prop_set(x.c, name, "", 0, &slot, &err) < 0) {
-		gfs_report(x.c, &err);
-		fuse_reply_err(req, err.code);
+		reply_fail(req, x.c, &err);
 		return;
 	}
 	struct gfs_ctx y = {.type = T_PROP, .c = x.c, .idx = slot};
 	struct gfs_fh *fh;
 	fi->flags &= ~O_TRUNC; /* it is empty or was just made */
-	r = open_node(&y, fi, &fh, &err);
+	int r = open_node(&y, fi, &fh, &err);
 	if (r < 0) {
-		gfs_report(x.c, &err);
-		fuse_reply_err(req, -r);
+		reply_fail(req, x.c, &err);
 		return;
 	}
 	struct fuse_entry_param e;
@@ -1067,21 +1065,16 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct gfs_ctx x;
-	int r = resolve(parent, &x);
-	if (r < 0) {
-		fuse_reply_err(req, -r);
+	if (!resolve_or_reply(req, parent, &x))
 		return;
-	}
 	gfs_err err = {0};
 	if (x.type != T_PROPS) {
 		gfs_error(&err, EPERM, "%s cannot be removed", name);
-		gfs_report(x.c, &err);
-		fuse_reply_err(req, EPERM);
+		reply_fail(req, x.c, &err);
 		return;
 	}
 	if (gfs_prop_remove(x.c, name, &err) < 0) {
-		gfs_report(x.c, &err);
-		fuse_reply_err(req, err.code);
+		reply_fail(req, x.c, &err);
 		return;
 	}
 	fuse_reply_err(req, 0);
@@ -1092,23 +1085,19 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	(void)mode;
 	struct gfs_ctx x;
-	int r = resolve(parent, &x);
-	if (r < 0) {
-		fuse_reply_err(req, -r);
+	if (!resolve_or_reply(req, parent, &x))
 		return;
-	}
 	gfs_err err = {0};
 	if (x.type != T_ROOT) {
 		gfs_error(&err, EPERM,
 			  "mkdir %s: containers are made at the top level only",
 			  name);
-		gfs_report(x.c, &err);
-		fuse_reply_err(req, EPERM);
+		reply_fail(req, x.c, &err);
 		return;
 	}
 	struct rt_create rc = {.handle = name};
 	struct gfs_ctr *c;
-	r = gfs_ctr_create(name, &rc, NULL, false, 0, &c, &err);
+	int r = gfs_ctr_create(name, &rc, NULL, false, 0, &c, &err);
 	if (r < 0) {
 		gfs_report(NULL, &err);
 		fuse_reply_err(req, -r);
@@ -1121,20 +1110,16 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct gfs_ctx x, y;
-	int r = resolve(parent, &x);
-	if (r < 0) {
-		fuse_reply_err(req, -r);
+	if (!resolve_or_reply(req, parent, &x))
 		return;
-	}
 	gfs_err err = {0};
 	if (x.type != T_ROOT) {
 		gfs_error(&err, EPERM,
 			  "rmdir %s: only containers can be removed", name);
-		gfs_report(x.c, &err);
-		fuse_reply_err(req, EPERM);
+		reply_fail(req, x.c, &err);
 		return;
 	}
-	r = walk(&x, name, &y);
+	int r = walk(&x, name, &y);
 	if (r == 0 && y.type != T_CTR)
 		r = gfs_error(&err, EPERM, "%s is not a container", name);
 	else if (r < 0)
