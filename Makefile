@@ -13,18 +13,22 @@ LIB_SRCS := $(wildcard lib/*.c)
 RT_SRCS := $(wildcard runtime/*.c)
 NET_SRCS := $(wildcard net/*.c)
 QUOTA_SRCS := $(wildcard quota/*.c)
+GARDEN_SRCS := $(wildcard garden/*.c)
 FRONT_SRCS := $(wildcard gardenfs/*.c)
 INIT_SRCS := $(wildcard runtime/init/*.c)
-HDRS := $(wildcard lib/*.h runtime/*.h runtime/init/*.h net/*.h quota/*.h gardenfs/*.h)
+HDRS := $(wildcard lib/*.h runtime/*.h runtime/init/*.h net/*.h quota/*.h garden/*.h gardenfs/*.h)
 
-DAEMON_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS) $(RT_SRCS) $(NET_SRCS) $(QUOTA_SRCS) $(FRONT_SRCS))
+DAEMON_SRCS := $(LIB_SRCS) $(RT_SRCS) $(NET_SRCS) $(QUOTA_SRCS) $(GARDEN_SRCS) $(FRONT_SRCS)
+DAEMON_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(DAEMON_SRCS))
 INIT_OBJS := $(patsubst %.c,$(B)/init-obj/%.o,$(INIT_SRCS) lib/err.c lib/buf.c net/lo.c)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(B)/unit-san/%,$(UNIT_SRCS))
-# what the unit tests may link: pure code only
-UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c gardenfs/tab.c
+# what the unit tests may link: no runtime, no kernel (garden/ over a
+# fake backend, the front's tables); libfuse only for its types
+UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c garden/garden.c garden/meta.c \
+	gardenfs/tab.c gardenfs/kinds.c gardenfs/nodes.c gardenfs/fs.c
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 all: $(B)/gardenfs $(B)/gardenfs-init $(B)/image/.done $(B)/ctr-helper $(B)/oci/index.json
@@ -60,15 +64,15 @@ $(B)/oci/index.json: tools/mkoci.sh $(B)/image/.done
 
 $(B)/unit/%: tests/unit/%.c $(UNIT_LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB_SRCS) $(PKG_LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB_SRCS) $(PKG_LIBS) -lcmocka -lpthread
 
 $(B)/unit-san/%: tests/unit/%.c $(UNIT_LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -O1 $(SAN) $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB_SRCS) $(PKG_LIBS) -lcmocka
+	$(CC) $(CFLAGS) -O1 $(SAN) $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB_SRCS) $(PKG_LIBS) -lcmocka -lpthread
 
 # The daemon built with ASan and UBSan (halting on the first report), and
 # the whole integration suite run against it: slower, not part of `test`.
-$(B)/gardenfs-asan: $(LIB_SRCS) $(RT_SRCS) $(NET_SRCS) $(QUOTA_SRCS) $(FRONT_SRCS) $(HDRS)
+$(B)/gardenfs-asan: $(DAEMON_SRCS) $(HDRS)
 	$(CC) $(CFLAGS) -O1 $(SAN) $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lpthread
 
 integration-asan: all $(B)/gardenfs-asan

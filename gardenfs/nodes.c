@@ -1,190 +1,215 @@
-/* What each file of the tree says and does: one row per node type and its
- * handlers (Plan 9's Dirtab plus the `case`s of devproc.c).  A new file is
- * a row here, a type in gfs.h and a place in a table of fs.c. */
+/* What each file of the tree says and does (the handlers of tab.c's rows):
+ * text in, text out, over garden/.  Garden's rules are garden/'s; here is
+ * only how they look as files. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "gardenfs/gfs.h"
+#include "gardenfs/nodes.h"
 #include "lib/parse.h"
 #include "lib/spec.h"
 
-int gfs_render_ping(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+/* A write or namespace request answered when garden/ completes it.  These
+ * are not interruptible: garden always completes, in bounded time. */
+struct later {
+	fuse_req_t req;
+	struct gfs_fh *fh; /* the writer's file (live until we reply) */
+	size_t size;
+	struct gdn_ctr *c; /* procs/new: where errors go (a reference) */
+};
+
+static struct later *later_new(fuse_req_t req, struct gfs_fh *fh, size_t size)
+{
+	struct later *l = xcalloc(1, sizeof *l);
+	l->req = req;
+	l->fh = fh;
+	l->size = size;
+	return l;
+}
+
+/* --- the top level --- */
+
+int gfs_render_ping(const struct gfs_ref *x, sbuf *out, gfs_err *err)
 {
 	(void)x;
 	(void)err;
-	if (access(gfs.opt.depot, W_OK) < 0)
-		sbuf_printf(out, "depot %s is not writable: %m\n",
-			    gfs.opt.depot);
-	else if (gfs.nctrs >= gfs.opt.max_containers)
-		sbuf_printf(out, "all %llu containers are in use\n",
-			    (unsigned long long)gfs.opt.max_containers);
-	else
-		sbuf_adds(out, "ok\n");
+	gdn_ping(out);
 	return 0;
 }
 
-static uint64_t mem_total(void)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	unsigned long long kb = 0;
-	if (f) {
-		char line[256];
-		while (fgets(line, sizeof line, f))
-			if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
-				break;
-		fclose(f);
-	}
-	return kb * 1024;
-}
-
-int gfs_render_capacity(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+int gfs_render_capacity(const struct gfs_ref *x, sbuf *out, gfs_err *err)
 {
 	(void)x;
-	struct statvfs sv;
-	if (statvfs(gfs.opt.depot, &sv) < 0)
-		return gfs_error_sys(err, errno, "statvfs %s", gfs.opt.depot);
+	struct gdn_capacity cap;
+	int r = gdn_capacity(&cap, err);
+	if (r < 0)
+		return r;
 	sbuf_printf(out, "memory_in_bytes %llu\n",
-		    (unsigned long long)mem_total());
-	/* the store's size when there is one, else the depot's file system */
-	uint64_t disk = gfs_disk_capacity();
-	if (!disk)
-		disk = (uint64_t)sv.f_blocks * sv.f_frsize;
-	sbuf_printf(out, "disk_in_bytes %llu\n", (unsigned long long)disk);
+		    (unsigned long long)cap.memory);
+	sbuf_printf(out, "disk_in_bytes %llu\n", (unsigned long long)cap.disk);
 	sbuf_printf(out, "max_containers %llu\n",
-		    (unsigned long long)gfs.opt.max_containers);
+		    (unsigned long long)cap.max_containers);
 	return 0;
 }
 
-int gfs_render_toperrors(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+int gfs_render_top_errors(const struct gfs_ref *x, sbuf *out, gfs_err *err)
 {
 	(void)x;
 	(void)err;
-	gfs_errlog_render(&gfs.errors, out);
+	gdn_errlog_render(&gdn_top_errors, out);
 	return 0;
+}
+
+int gfs_ctrs_lookup(const struct gfs_ref *dir, const char *name,
+		    struct gfs_ref *out)
+{
+	struct gdn_ctr *c = gdn_ctr_find(name);
+	if (!c)
+		return -ENOENT;
+	out->row = dir->row->dyn->row;
+	out->c = c;
+	return 0;
+}
+
+void gfs_ctrs_list(const struct gfs_ref *dir, struct gfs_fh *fh,
+		   void (*add)(struct gfs_fh *fh, const char *name,
+			       const struct gfs_ref *x))
+{
+	uint32_t slot = 0;
+	for (struct gdn_ctr *c; (c = gdn_ctr_next(&slot));) {
+		struct gfs_ref y = {.row = dir->row->dyn->row, .c = c};
+		add(fh, c->handle, &y);
+	}
+}
+
+static void created(void *arg, struct gdn_ctr *c, const gfs_err *err)
+{
+	struct later *l = arg;
+	if (err->code) {
+		gfs_reply_fail(l->req, NULL, err);
+	} else if (l->fh) {
+		gfs_answer(l->fh, "%s\n", c->handle);
+		l->fh->wrote = true;
+		fuse_reply_write(l->req, l->size);
+	} else {
+		gfs_reply_ctr_entry(l->req, c);
+	}
+	free(l);
+}
+
+void gfs_mkdir_ctr(fuse_req_t req, const char *name)
+{
+	gfs_err err = {0};
+	struct gfs_createspec spec = {.handle = xstrdup(name)};
+	struct gdn_ctr *c;
+	struct later *l = later_new(req, NULL, 0);
+	if (gdn_create(&spec, created, l, &c, &err) < 0) {
+		free(l);
+		gfs_reply_fail(req, NULL, &err);
+	}
+}
+
+static void destroyed(void *arg, struct gdn_ctr *c, const gfs_err *err)
+{
+	(void)c;
+	struct later *l = arg;
+	if (err->code)
+		gfs_reply_fail(l->req, NULL, err);
+	else if (l->fh)
+		fuse_reply_write(l->req, l->size);
+	else
+		fuse_reply_err(l->req, 0);
+	free(l);
+}
+
+static int destroy(const char *handle, struct later *l, gfs_err *err)
+{
+	struct gdn_ctr *c = gdn_ctr_find(handle);
+	if (!c)
+		return gfs_error(err, ENOENT, "destroy: no container %s",
+				 handle);
+	return gdn_destroy(c, destroyed, l, err);
+}
+
+void gfs_rmdir_ctr(fuse_req_t req, const char *name)
+{
+	gfs_err err = {0};
+	if (gfs_row_find(&gfs_root, name)) {
+		gfs_error(&err, EPERM, "%s is not a container", name);
+		gfs_reply_fail(req, NULL, &err);
+		return;
+	}
+	struct later *l = later_new(req, NULL, 0);
+	if (destroy(name, l, &err) < 0) {
+		free(l);
+		gfs_reply_fail(req, NULL, &err);
+	}
 }
 
 /* ctl: `create KEY=VALUE ...` and `destroy H` (Plan 9's Cmdtab). */
-static int ctl_create(char **words, struct gfs_fh *fh, gfs_err *err)
+static int ctl_create(struct gfs_cmd *k, char **words, gfs_err *err)
 {
-	struct gfs_createspec cs;
-	int r = gfs_createspec_parse(words + 1, &cs, err);
+	struct gfs_createspec spec;
+	int r = gfs_createspec_parse(words + 1, &spec, err);
 	if (r < 0)
+		return gfs_error_wrap(err, "create");
+	struct gdn_ctr *c;
+	struct later *l = later_new(k->req, k->fh, k->len);
+	r = gdn_create(&spec, created, l, &c, err);
+	if (r < 0) {
+		free(l);
 		return r;
-	char gen[32];
-	const char *handle = cs.handle;
-	if (!handle) {
-		/* generated: short, unique in this daemon's life and depot */
-		static unsigned long long seq;
-		do
-			snprintf(gen, sizeof gen, "c%llx-%llx",
-				 (unsigned long long)gfs_now_ms(), ++seq);
-		while (gfs_ctr_find(gen));
-		handle = gen;
 	}
-	if (cs.network || cs.bandwidth) {
-		const char *k = cs.network ? "network" : "bandwidth";
-		gfs_createspec_free(&cs);
-		return gfs_error(err, EINVAL,
-				 "create: %s= is not supported yet", k);
-	}
-	struct rt_create rc = {
-	    .handle = handle,
-	    .rootfs = cs.rootfs,
-	    .privileged = cs.privileged,
-	    .env = cs.env,
-	    .binds = cs.binds,
-	};
-	struct gfs_ctr *c;
-	r = gfs_ctr_create(handle, &rc, cs.props, cs.grace_set, cs.grace, &c,
-			   err);
-	/* initial limits: all of them or no container */
-	struct {
-		bool set;
-		enum gfs_type t;
-		uint64_t v;
-	} lim[] = {{cs.memory_set, T_LMEMORY, cs.memory},
-		   {cs.cpu_set, T_LCPU, cs.cpu},
-		   {cs.pids_set, T_LPIDS, cs.pids}};
-	if (r == 0 && cs.disk && gfs_apply_disk(c, cs.disk, err) < 0) {
-		gfs_err e2 = {0};
-		gfs_ctr_destroy(c, &e2);
-		r = gfs_error_wrap(err, "create %s", handle);
-	}
-	for (size_t i = 0; r == 0 && i < sizeof lim / sizeof *lim; i++) {
-		if (!lim[i].set)
-			continue;
-		r = gfs_set_limit(c, lim[i].t, lim[i].v, err);
-		if (r < 0) {
-			gfs_err e2 = {0};
-			gfs_ctr_destroy(c, &e2);
-			gfs_error_wrap(err, "create %s", handle);
-		}
-	}
-	if (r == 0) {
-		sbuf_reset(&fh->answer);
-		fh->answer_off = 0;
-		sbuf_printf(&fh->answer, "%s\n", handle);
-	}
-	gfs_createspec_free(&cs);
-	return r;
+	return GFS_LATER;
 }
 
-static int ctl_destroy(char **words, struct gfs_fh *fh, gfs_err *err)
+static int ctl_destroy(struct gfs_cmd *k, char **words, gfs_err *err)
 {
-	(void)fh;
 	if (!words[1] || words[2])
 		return gfs_error(err, EINVAL, "usage: destroy HANDLE");
-	struct gfs_ctr *c = gfs_ctr_find(words[1]);
-	if (!c)
-		return gfs_error(err, ENOENT, "destroy: no container %s",
-				 words[1]);
-	return gfs_ctr_destroy(c, err);
+	struct later *l = later_new(k->req, k->fh, k->len);
+	int r = destroy(words[1], l, err);
+	if (r < 0) {
+		free(l);
+		return r;
+	}
+	return GFS_LATER;
 }
 
 static const struct {
 	const char *verb;
-	int (*fn)(char **words, struct gfs_fh *fh, gfs_err *err);
+	int (*fn)(struct gfs_cmd *k, char **words, gfs_err *err);
 } ctl_verbs[] = {
     {"create", ctl_create},
     {"destroy", ctl_destroy},
 };
 
-int gfs_write_ctl(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		  size_t len, gfs_err *err)
+int gfs_cmd_ctl(struct gfs_cmd *k, gfs_err *err)
 {
-	(void)x;
-	cleanup_free char *cmd = NULL;
-	int r = gfs_command(buf, len, &cmd, err);
-	if (r < 0)
-		return gfs_error_wrap(err, "ctl");
 	cleanup_strv char **words = NULL;
-	r = gfs_split_words(cmd, &words, err);
+	int r = gfs_split_words(k->line, &words, err);
 	if (r < 0)
 		return gfs_error_wrap(err, "ctl");
 	if (!words[0])
 		return gfs_error(err, EINVAL, "ctl: empty command");
 	for (size_t i = 0; i < sizeof ctl_verbs / sizeof *ctl_verbs; i++)
 		if (strcmp(words[0], ctl_verbs[i].verb) == 0)
-			return ctl_verbs[i].fn(words, fh, err);
+			return ctl_verbs[i].fn(k, words, err);
+	char ex[GFS_EXCERPT_MAX];
 	return gfs_error(err, EINVAL,
-			 "ctl: unknown verb '%.64s' (create, destroy)",
-			 words[0]);
+			 "ctl: unknown verb `%s` (create, destroy)",
+			 gfs_excerpt(ex, words[0], strlen(words[0])));
 }
 
-static const char *ctr_state(struct gfs_ctr *c)
-{
-	return c->rt->stopped ? "stopped" : "active";
-}
+/* --- a container --- */
 
-int gfs_render_info(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+int gfs_render_info(const struct gfs_ref *x, sbuf *out, gfs_err *err)
 {
 	(void)err;
-	struct gfs_ctr *c = x->c;
-	sbuf_printf(out, "state %s\n", ctr_state(c));
+	struct gdn_ctr *c = x->c;
+	sbuf_printf(out, "state %s\n", c->stopped ? "stopped" : "active");
 	sbuf_adds(out, "events");
 	const char *e = c->events.s ? c->events.s : "";
 	sbuf_addc(out, ' ');
@@ -199,14 +224,14 @@ int gfs_render_info(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 	sbuf_addc(out, '\n');
 	/* networking is another issue: the keys are there, empty */
 	sbuf_adds(out, "host_ip \ncontainer_ip \nexternal_ip \n");
-	sbuf_printf(out, "container_path %s\n", c->rt->dir);
+	sbuf_printf(out, "container_path %s\n", c->path);
 	sbuf_adds(out, "process_ids ");
 	bool first = true;
-	for (size_t i = 0; i < c->rt->nprocs; i++) {
-		struct rt_proc *p = c->rt->procs[i];
-		if (p->exited)
+	for (size_t i = 0; i < c->nprocs; i++) {
+		struct gdn_proc *p = c->pbyid[i];
+		if (p->state != GDN_RUNNING)
 			continue;
-		sbuf_printf(out, first ? "%u" : " %u", p->id);
+		sbuf_printf(out, first ? "%s" : " %s", p->name);
 		first = false;
 	}
 	sbuf_addc(out, '\n');
@@ -214,7 +239,17 @@ int gfs_render_info(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 	return 0;
 }
 
-int gfs_render_events(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+uint64_t gfs_version_info(const struct gfs_ref *x)
+{
+	return x->c->ver_info;
+}
+
+uint64_t gfs_version_events(const struct gfs_ref *x)
+{
+	return x->c->ver_events;
+}
+
+int gfs_render_events(const struct gfs_ref *x, sbuf *out, gfs_err *err)
 {
 	(void)err;
 	if (x->c->events.len)
@@ -222,121 +257,252 @@ int gfs_render_events(struct gfs_ctx *x, sbuf *out, gfs_err *err)
 	return 0;
 }
 
-int gfs_render_errors(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+int gfs_render_errors(const struct gfs_ref *x, sbuf *out, gfs_err *err)
 {
 	(void)err;
-	gfs_errlog_render(&x->c->errors, out);
+	gdn_errlog_render(&x->c->errors, out);
 	return 0;
 }
 
-int gfs_render_grace(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+int gfs_render_grace(const struct gfs_ref *x, sbuf *out, gfs_err *err)
 {
 	(void)err;
 	sbuf_printf(out, "%llu\n", (unsigned long long)x->c->grace);
 	return 0;
 }
 
-int gfs_write_grace(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		    size_t len, gfs_err *err)
+int gfs_cmd_grace(struct gfs_cmd *k, gfs_err *err)
 {
-	(void)fh;
-	cleanup_free char *cmd = NULL;
 	uint64_t v;
-	int r = gfs_command(buf, len, &cmd, err);
-	if (r == 0)
-		r = gfs_parse_u64(cmd, &v, err);
-	if (r == 0 && v > 100ULL * 365 * 24 * 3600)
-		r = gfs_error(err, EINVAL, "%llu seconds is over a century",
-			      (unsigned long long)v);
-	if (r < 0)
+	if (gfs_parse_u64(k->line, &v, err) < 0)
 		return gfs_error_wrap(err, "grace");
-	uint64_t old = x->c->grace;
-	x->c->grace = v;
-	r = gfs_meta_save_grace(x->c, err);
-	if (r < 0) {
-		x->c->grace = old;
-		return r;
-	}
-	x->c->grace_deadline_ms = 0;
-	gfs_ctr_activity(x->c);
-	return 0;
+	return gdn_set_grace(k->x->c, v, err);
 }
 
-int gfs_write_stop(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		   size_t len, gfs_err *err)
+static void stopped(void *arg, struct gdn_ctr *c, const gfs_err *err)
 {
-	(void)fh;
-	cleanup_free char *cmd = NULL;
-	int r = gfs_command(buf, len, &cmd, err);
-	if (r < 0)
-		return gfs_error_wrap(err, "stop");
+	(void)c;
+	(void)err;
+	struct later *l = arg;
+	/* a stop is done when every process is dead, destroyed or not */
+	fuse_reply_write(l->req, l->size);
+	free(l);
+}
+
+int gfs_cmd_stop(struct gfs_cmd *k, gfs_err *err)
+{
 	bool kill;
-	if (strcmp(cmd, "term") == 0)
+	if (strcmp(k->line, "term") == 0)
 		kill = false;
-	else if (strcmp(cmd, "kill") == 0)
+	else if (strcmp(k->line, "kill") == 0)
 		kill = true;
-	else
+	else {
+		char ex[GFS_EXCERPT_MAX];
 		return gfs_error(err, EINVAL,
-				 "stop: unknown verb '%.64s' (term, kill)",
-				 cmd);
-	struct rt_ctr *c = x->c->rt;
-	if (c->stopped && !c->stopping)
-		return 0;
-	if (!c->stopping || kill) {
-		r = rt_stop(c, kill, err);
-		if (r < 0)
-			return r;
+				 "stop: unknown verb `%s` (term, kill)",
+				 gfs_excerpt(ex, k->line, strlen(k->line)));
 	}
-	return 1; /* parked until the stopped callback */
+	struct later *l = later_new(k->req, k->fh, k->len);
+	int r = gdn_stop(k->x->c, kill, stopped, l, err);
+	if (r != 0)
+		free(l);
+	return r == 0 ? GFS_LATER : r < 0 ? r : 0;
 }
 
-int gfs_write_new(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		  size_t len, gfs_err *err)
+int gfs_render_metrics(const struct gfs_ref *x, sbuf *out, gfs_err *err)
 {
-	struct gfs_procspec spec;
-	int r = gfs_procspec_parse(buf, len, &spec, err);
+	struct gdn_metrics m;
+	int r = gdn_metrics(x->c, &m, err);
 	if (r < 0)
-		return gfs_error_wrap(err, "procs/new");
-	struct rt_proc *p;
-	r = rt_spawn(x->c->rt, &spec, &p, err);
-	gfs_procspec_free(&spec);
-	if (r < 0)
-		return gfs_error_wrap(err, "procs/new");
-	sbuf_reset(&fh->answer);
-	fh->answer_off = 0;
-	sbuf_printf(&fh->answer, "%u\n", p->id);
-	x->c->ver_info++;
-	gfs_notify_pollers(x->c, T_INFO, 0);
-	gfs_ctr_activity(x->c);
+		return r;
+	for (int i = 0; i < CG_MEM_N; i++)
+		sbuf_printf(out, "memory.%s %llu\n", cg_mem_names[i],
+			    (unsigned long long)m.cg.mem[i]);
+	sbuf_printf(out, "cpu.usage %llu\ncpu.user %llu\ncpu.system %llu\n",
+		    (unsigned long long)m.cg.cpu_usage,
+		    (unsigned long long)m.cg.cpu_user,
+		    (unsigned long long)m.cg.cpu_system);
+	sbuf_printf(out, "disk.bytes_used %llu\ndisk.inodes_used %llu\n",
+		    (unsigned long long)m.disk_bytes,
+		    (unsigned long long)m.disk_inodes);
+	sbuf_printf(out, "pids.current %llu\npids.max %llu\n",
+		    (unsigned long long)m.cg.pids_current,
+		    (unsigned long long)m.cg.pids_max);
+	sbuf_printf(out, "age %llu\n", (unsigned long long)m.age_ms);
 	return 0;
 }
 
-int gfs_write_signal(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		     size_t len, gfs_err *err)
-{
-	(void)fh;
-	cleanup_free char *cmd = NULL;
-	int r = gfs_command(buf, len, &cmd, err);
-	if (r < 0)
-		return gfs_error_wrap(err, "signal");
-	int sig = gfs_signal_parse(cmd, err);
-	if (sig < 0)
-		return gfs_error_wrap(err, "procs/%u/signal", x->idx);
-	if (x->p->exited)
-		return gfs_error(err, ESRCH,
-				 "procs/%u/signal: the process has exited",
-				 x->idx);
-	return rt_signal(x->c->rt, x->p, sig, err);
-}
+/* --- limits/ --- */
 
-int gfs_render_status(struct gfs_ctx *x, sbuf *out, gfs_err *err)
+const struct gfs_limit gfs_limit_memory = {GDN_LIM_MEMORY, "memory",
+					   "limit_in_bytes", true};
+const struct gfs_limit gfs_limit_cpu = {GDN_LIM_CPU, "cpu", "limit_in_shares",
+					false};
+const struct gfs_limit gfs_limit_pids = {GDN_LIM_PIDS, "pids", "max", false};
+
+int gfs_render_limit(const struct gfs_ref *x, sbuf *out, gfs_err *err)
 {
 	(void)err;
-	struct rt_proc *p = x->p;
+	const struct gfs_limit *l = x->row->arg;
+	sbuf_printf(out, "%s %llu\n", l->key,
+		    (unsigned long long)x->c->limit[l->which]);
+	return 0;
+}
+
+int gfs_cmd_limit(struct gfs_cmd *k, gfs_err *err)
+{
+	const struct gfs_limit *l = k->x->row->arg;
+	uint64_t v;
+	if (k->fh->wrote)
+		return gfs_error(err, EINVAL,
+				 "limits/%s: one value per open: this write "
+				 "would continue an earlier one",
+				 l->name);
+	int r = l->size ? gfs_parse_size(k->line, &v, err)
+			: gfs_parse_u64(k->line, &v, err);
+	if (r < 0)
+		return gfs_error_wrap(err, "limits/%s", l->name);
+	return gdn_set_limit(k->x->c, l->which, v, err);
+}
+
+int gfs_render_disk(const struct gfs_ref *x, sbuf *out, gfs_err *err)
+{
+	(void)err;
+	for (int k = 0; k < GFS_DISK_N; k++)
+		sbuf_printf(out, "%s %llu\n", gfs_disk_keys[k],
+			    (unsigned long long)x->c->disk.v[k]);
+	return 0;
+}
+
+int gfs_cmd_disk(struct gfs_cmd *k, gfs_err *err)
+{
+	struct gfs_disk d = k->x->c->disk;
+	if (gfs_disk_parse(k->line, &d, err) < 0)
+		return gfs_error_wrap(err, "limits/disk");
+	return gdn_set_disk(k->x->c, &d, err);
+}
+
+/* --- properties/ --- */
+
+int gfs_props_lookup(const struct gfs_ref *dir, const char *name,
+		     struct gfs_ref *out)
+{
+	struct gdn_prop *p = gdn_prop_find(dir->c, name);
+	if (!p)
+		return -ENOENT;
+	out->row = dir->row->dyn->row;
+	out->c = dir->c;
+	out->prop = p;
+	out->idx = p->slot;
+	return 0;
+}
+
+void gfs_props_list(const struct gfs_ref *dir, struct gfs_fh *fh,
+		    void (*add)(struct gfs_fh *fh, const char *name,
+				const struct gfs_ref *x))
+{
+	for (uint32_t i = 0; i < dir->c->npslots; i++) {
+		struct gdn_prop *p = dir->c->pslots[i];
+		if (!p)
+			continue;
+		struct gfs_ref y = {.row = dir->row->dyn->row,
+				    .c = dir->c,
+				    .prop = p,
+				    .idx = p->slot};
+		add(fh, p->name, &y);
+	}
+}
+
+/* --- procs/ --- */
+
+int gfs_procs_lookup(const struct gfs_ref *dir, const char *name,
+		     struct gfs_ref *out)
+{
+	struct gdn_proc *p = gdn_proc_find(dir->c, name);
+	/* a process shows once it runs */
+	if (!p || p->state == GDN_STARTING)
+		return -ENOENT;
+	out->row = dir->row->dyn->row;
+	out->c = dir->c;
+	out->p = p;
+	out->idx = p->id;
+	return 0;
+}
+
+void gfs_procs_list(const struct gfs_ref *dir, struct gfs_fh *fh,
+		    void (*add)(struct gfs_fh *fh, const char *name,
+				const struct gfs_ref *x))
+{
+	for (size_t i = 0; i < dir->c->nprocs; i++) {
+		struct gdn_proc *p = dir->c->pbyid[i];
+		if (p->state == GDN_STARTING)
+			continue;
+		struct gfs_ref y = {.row = dir->row->dyn->row,
+				    .c = dir->c,
+				    .p = p,
+				    .idx = p->id};
+		add(fh, p->name, &y);
+	}
+}
+
+static void started(void *arg, struct gdn_proc *p, const gfs_err *err)
+{
+	struct later *l = arg;
+	if (err->code) {
+		gfs_err e = *err;
+		gfs_error_wrap(&e, "procs/new");
+		gfs_reply_fail(l->req, l->c, &e);
+	} else {
+		gfs_answer(l->fh, "%s\n", p->name);
+		l->fh->wrote = true;
+		fuse_reply_write(l->req, l->size);
+	}
+	gdn_ctr_put(l->c);
+	free(l);
+}
+
+int gfs_cmd_new(struct gfs_cmd *k, gfs_err *err)
+{
+	struct gfs_procspec spec;
+	/* the spec is the bytes as written (JSON may hold newlines) */
+	int r = gfs_procspec_parse(k->buf, k->len, &spec, err);
+	if (r < 0)
+		return gfs_error_wrap(err, "procs/new");
+	struct gdn_proc *p;
+	struct later *l = later_new(k->req, k->fh, k->len);
+	l->c = k->x->c;
+	gdn_ctr_ref(l->c);
+	r = gdn_run(k->x->c, &spec, started, l, &p, err);
+	gfs_procspec_free(&spec);
+	if (r < 0) {
+		gdn_ctr_put(l->c);
+		free(l);
+		return gfs_error_wrap(err, "procs/new");
+	}
+	return GFS_LATER;
+}
+
+int gfs_render_status(const struct gfs_ref *x, sbuf *out, gfs_err *err)
+{
+	(void)err;
+	struct gdn_proc *p = x->p;
 	sbuf_printf(out, "pid %d\n", (int)p->pid);
-	sbuf_printf(out, "state %s\n", p->exited ? "exited" : "running");
-	if (p->exited)
+	sbuf_printf(out, "state %s\n",
+		    p->state == GDN_EXITED ? "exited" : "running");
+	if (p->state == GDN_EXITED)
 		sbuf_printf(out, "exit_status %d\n", p->status);
 	sbuf_printf(out, "command %s\n", p->command ? p->command : "");
 	return 0;
+}
+
+int gfs_cmd_signal(struct gfs_cmd *k, gfs_err *err)
+{
+	int sig = gfs_signal_parse(k->line, err);
+	if (sig < 0)
+		return gfs_error_wrap(err, "procs/%s/signal", k->x->p->name);
+	if (k->x->p->state == GDN_EXITED)
+		return gfs_error(err, ESRCH,
+				 "procs/%s/signal: the process has exited",
+				 k->x->p->name);
+	return gdn_signal(k->x->p, sig, err);
 }

@@ -1,144 +1,208 @@
-/* The node tables (Plan 9's Dirtab) and inode numbers: pure functions,
- * shared by the file server and its unit tests. */
+/* The tree of /garden: one table of rows per directory (Plan 9's Dirtab),
+ * and inode numbers computed from (container slot, index, row id).  A
+ * new file is a row here and its handler in nodes.c. */
 #include <string.h>
 
 #include "gardenfs/gfs.h"
+#include "gardenfs/nodes.h"
 
-/* The handlers live in nodes.c and limits.c.  They are weak here so
- * that the unit tests link the tables without the file server. */
-int gfs_render_capacity(struct gfs_ctx *x, sbuf *out, gfs_err *err)
-    __attribute__((weak));
-int gfs_render_disk(struct gfs_ctx *x, sbuf *out, gfs_err *err)
-    __attribute__((weak));
-int gfs_write_disk(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		   size_t len, gfs_err *err) __attribute__((weak));
-int gfs_render_errors(struct gfs_ctx *x, sbuf *out, gfs_err *err)
-    __attribute__((weak));
-int gfs_render_events(struct gfs_ctx *x, sbuf *out, gfs_err *err)
-    __attribute__((weak));
-int gfs_render_grace(struct gfs_ctx *x, sbuf *out, gfs_err *err)
-    __attribute__((weak));
-int gfs_render_info(struct gfs_ctx *x, sbuf *out, gfs_err *err)
-    __attribute__((weak));
-int gfs_render_limit(struct gfs_ctx *x, sbuf *out, gfs_err *err)
-    __attribute__((weak));
-int gfs_render_metrics(struct gfs_ctx *x, sbuf *out, gfs_err *err)
-    __attribute__((weak));
-int gfs_render_ping(struct gfs_ctx *x, sbuf *out, gfs_err *err)
-    __attribute__((weak));
-int gfs_render_status(struct gfs_ctx *x, sbuf *out, gfs_err *err)
-    __attribute__((weak));
-int gfs_render_toperrors(struct gfs_ctx *x, sbuf *out, gfs_err *err)
-    __attribute__((weak));
-int gfs_write_ctl(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		  size_t len, gfs_err *err) __attribute__((weak));
-int gfs_write_grace(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		    size_t len, gfs_err *err) __attribute__((weak));
-int gfs_write_limit(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		    size_t len, gfs_err *err) __attribute__((weak));
-int gfs_write_new(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		  size_t len, gfs_err *err) __attribute__((weak));
-int gfs_write_signal(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		     size_t len, gfs_err *err) __attribute__((weak));
-int gfs_write_stop(struct gfs_ctx *x, struct gfs_fh *fh, const char *buf,
-		   size_t len, gfs_err *err) __attribute__((weak));
+#define ROW_FILE(n, k, m, r, c)                                                \
+	{                                                                      \
+		.name = (n), .kind = &(k), .mode = S_IFREG | (m),              \
+		.render = (r), .cmd = (c)                                      \
+	}
 
-const struct gfs_node gfs_nodes[T_NTYPES] = {
-    [T_ROOT] = {"", K_DIR, S_IFDIR | 0755, NULL, NULL, 0},
-    [T_CTL] = {"ctl", K_CLONE, S_IFREG | 0600, NULL, gfs_write_ctl, 0},
-    [T_PING] = {"ping", K_TEXT, S_IFREG | 0444, gfs_render_ping, NULL, 0},
-    [T_CAPACITY] = {"capacity", K_TEXT, S_IFREG | 0444, gfs_render_capacity,
-		    NULL, 0},
-    [T_TOPERRORS] = {"errors", K_TEXT, S_IFREG | 0444, gfs_render_toperrors,
-		     NULL, 0},
-    [T_CTR] = {"", K_DIR, S_IFDIR | 0555, NULL, NULL, 0},
-    [T_INFO] = {"info", K_TEXT, S_IFREG | 0444, gfs_render_info, NULL, 0},
-    [T_STOP] = {"stop", K_CMD, S_IFREG | 0200, NULL, gfs_write_stop, 0},
-    [T_EVENTS] = {"events", K_TEXT, S_IFREG | 0444, gfs_render_events, NULL, 0},
-    [T_GRACE] = {"grace", K_CMD, S_IFREG | 0644, gfs_render_grace,
-		 gfs_write_grace, 0},
-    [T_ERRORS] = {"errors", K_TEXT, S_IFREG | 0444, gfs_render_errors, NULL, 0},
-    [T_METRICS] = {"metrics", K_TEXT, S_IFREG | 0444, gfs_render_metrics, NULL,
-		   0},
-    [T_LIMITS] = {"limits", K_DIR, S_IFDIR | 0555, NULL, NULL, 0},
-    [T_LMEMORY] = {"memory", K_CMD, S_IFREG | 0644, gfs_render_limit,
-		   gfs_write_limit, 0},
-    [T_LCPU] = {"cpu", K_CMD, S_IFREG | 0644, gfs_render_limit, gfs_write_limit,
-		0},
-    [T_LPIDS] = {"pids", K_CMD, S_IFREG | 0644, gfs_render_limit,
-		 gfs_write_limit, 0},
-    [T_LDISK] = {"disk", K_CMD, S_IFREG | 0644, gfs_render_disk, gfs_write_disk,
-		 0},
-    [T_PROPS] = {"properties", K_DIR, S_IFDIR | 0755, NULL, NULL, 0},
-    [T_PROP] = {"", K_PROP, S_IFREG | 0644, NULL, NULL, 0},
-    [T_PROCS] = {"procs", K_DIR, S_IFDIR | 0555, NULL, NULL, 0},
-    [T_NEW] = {"new", K_CLONE, S_IFREG | 0600, NULL, gfs_write_new, 256 * 1024},
-    [T_PROC] = {"", K_DIR, S_IFDIR | 0555, NULL, NULL, 0},
-    [T_STDIN] = {"stdin", K_STDIN, S_IFREG | 0200, NULL, NULL, 0},
-    [T_STDOUT] = {"stdout", K_STREAM, S_IFREG | 0444, NULL, NULL, 0},
-    [T_STDERR] = {"stderr", K_STREAM, S_IFREG | 0444, NULL, NULL, 0},
-    [T_WAIT] = {"wait", K_STREAM, S_IFREG | 0444, NULL, NULL, 0},
-    [T_SIGNAL] = {"signal", K_CMD, S_IFREG | 0200, NULL, gfs_write_signal, 0},
-    [T_STATUS] = {"status", K_TEXT, S_IFREG | 0444, gfs_render_status, NULL, 0},
-};
+/* --- a process: procs/N/ --- */
+static struct gfs_row row_stdin =
+    ROW_FILE("stdin", gfs_kind_stdin, 0200, NULL, NULL);
+static struct gfs_row row_stdout = {.name = "stdout",
+				    .kind = &gfs_kind_stream,
+				    .mode = S_IFREG | 0444,
+				    .arg = (void *)1};
+static struct gfs_row row_stderr = {.name = "stderr",
+				    .kind = &gfs_kind_stream,
+				    .mode = S_IFREG | 0444,
+				    .arg = (void *)2};
+static struct gfs_row row_wait =
+    ROW_FILE("wait", gfs_kind_wait, 0444, NULL, NULL);
+static struct gfs_row row_signal =
+    ROW_FILE("signal", gfs_kind_cmd, 0200, NULL, gfs_cmd_signal);
+static struct gfs_row row_status =
+    ROW_FILE("status", gfs_kind_text, 0444, gfs_render_status, NULL);
+static const struct gfs_row *const proc_rows[] = {
+    &row_stdin,	 &row_stdout, &row_stderr, &row_wait,
+    &row_signal, &row_status, NULL};
+static struct gfs_row row_proc = {
+    .kind = &gfs_kind_dir, .mode = S_IFDIR | 0555, .rows = proc_rows};
+static const struct gfs_dyn procs_dyn = {&row_proc, gfs_procs_lookup,
+					 gfs_procs_list};
 
-/* inode = slot (20 bits) | idx (36 bits) | type (8 bits); the root is 1. */
-fuse_ino_t gfs_ino(uint32_t slot, uint64_t idx, enum gfs_type t)
+/* --- procs/ --- */
+static struct gfs_row row_new = {.name = "new",
+				 .kind = &gfs_kind_clone,
+				 .mode = S_IFREG | 0600,
+				 .cmd = gfs_cmd_new,
+				 .max_write = 256 * 1024,
+				 .raw = true};
+static const struct gfs_row *const procs_rows[] = {&row_new, NULL};
+
+/* --- properties/ --- */
+static struct gfs_row row_prop = {.kind = &gfs_kind_prop,
+				  .mode = S_IFREG | 0644};
+static const struct gfs_row *const no_rows[] = {NULL};
+static const struct gfs_dyn props_dyn = {&row_prop, gfs_props_lookup,
+					 gfs_props_list};
+
+/* --- limits/ --- */
+static struct gfs_row row_memory = {.name = "memory",
+				    .kind = &gfs_kind_cmd,
+				    .mode = S_IFREG | 0644,
+				    .render = gfs_render_limit,
+				    .cmd = gfs_cmd_limit,
+				    .arg = &gfs_limit_memory};
+static struct gfs_row row_cpu = {.name = "cpu",
+				 .kind = &gfs_kind_cmd,
+				 .mode = S_IFREG | 0644,
+				 .render = gfs_render_limit,
+				 .cmd = gfs_cmd_limit,
+				 .arg = &gfs_limit_cpu};
+static struct gfs_row row_pids = {.name = "pids",
+				  .kind = &gfs_kind_cmd,
+				  .mode = S_IFREG | 0644,
+				  .render = gfs_render_limit,
+				  .cmd = gfs_cmd_limit,
+				  .arg = &gfs_limit_pids};
+static struct gfs_row row_disk =
+    ROW_FILE("disk", gfs_kind_cmd, 0644, gfs_render_disk, gfs_cmd_disk);
+static const struct gfs_row *const limits_rows[] = {&row_memory, &row_cpu,
+						    &row_pids, &row_disk, NULL};
+
+/* --- a container: /garden/H/ --- */
+static struct gfs_row row_info = {.name = "info",
+				  .kind = &gfs_kind_text,
+				  .mode = S_IFREG | 0444,
+				  .render = gfs_render_info,
+				  .version = gfs_version_info};
+static struct gfs_row row_stop =
+    ROW_FILE("stop", gfs_kind_cmd, 0200, NULL, gfs_cmd_stop);
+static struct gfs_row row_events = {.name = "events",
+				    .kind = &gfs_kind_text,
+				    .mode = S_IFREG | 0444,
+				    .render = gfs_render_events,
+				    .version = gfs_version_events};
+static struct gfs_row row_grace =
+    ROW_FILE("grace", gfs_kind_cmd, 0644, gfs_render_grace, gfs_cmd_grace);
+static struct gfs_row row_errors =
+    ROW_FILE("errors", gfs_kind_text, 0444, gfs_render_errors, NULL);
+static struct gfs_row row_metrics =
+    ROW_FILE("metrics", gfs_kind_text, 0444, gfs_render_metrics, NULL);
+static struct gfs_row row_limits = {.name = "limits",
+				    .kind = &gfs_kind_dir,
+				    .mode = S_IFDIR | 0555,
+				    .rows = limits_rows};
+static struct gfs_row row_props = {.name = "properties",
+				   .kind = &gfs_kind_dir,
+				   .mode = S_IFDIR | 0755,
+				   .rows = no_rows,
+				   .dyn = &props_dyn};
+static struct gfs_row row_procs = {.name = "procs",
+				   .kind = &gfs_kind_dir,
+				   .mode = S_IFDIR | 0555,
+				   .rows = procs_rows,
+				   .dyn = &procs_dyn};
+static const struct gfs_row *const ctr_rows[] = {
+    &row_info,	  &row_stop,   &row_events, &row_grace, &row_errors,
+    &row_metrics, &row_limits, &row_props,  &row_procs, NULL};
+static struct gfs_row row_ctr = {
+    .kind = &gfs_kind_dir, .mode = S_IFDIR | 0555, .rows = ctr_rows};
+static const struct gfs_dyn ctrs_dyn = {&row_ctr, gfs_ctrs_lookup,
+					gfs_ctrs_list};
+
+/* --- the top: /garden --- */
+static struct gfs_row row_ctl =
+    ROW_FILE("ctl", gfs_kind_clone, 0600, NULL, gfs_cmd_ctl);
+static struct gfs_row row_ping =
+    ROW_FILE("ping", gfs_kind_text, 0444, gfs_render_ping, NULL);
+static struct gfs_row row_capacity =
+    ROW_FILE("capacity", gfs_kind_text, 0444, gfs_render_capacity, NULL);
+static struct gfs_row row_toperrors =
+    ROW_FILE("errors", gfs_kind_text, 0444, gfs_render_top_errors, NULL);
+static const struct gfs_row *const root_rows[] = {
+    &row_ctl, &row_ping, &row_capacity, &row_toperrors, NULL};
+struct gfs_row gfs_root = {.name = "",
+			   .kind = &gfs_kind_dir,
+			   .mode = S_IFDIR | 0755,
+			   .rows = root_rows,
+			   .dyn = &ctrs_dyn};
+
+/* --- ids: every row numbered once, depth first --- */
+
+static struct gfs_row *by_id[256];
+static unsigned nids;
+
+static void number(struct gfs_row *r, enum gfs_scope scope)
 {
-	if (t == T_ROOT)
-		return FUSE_ROOT_ID;
-	return ((uint64_t)slot << 44) | ((idx & ((1ULL << 36) - 1)) << 8) | t;
+	if (r->id)
+		return;
+	r->id = (uint8_t)++nids;
+	r->scope = scope;
+	by_id[r->id] = r;
+	for (const struct gfs_row *const *c = r->rows; c && *c; c++)
+		number((struct gfs_row *)*c, scope);
+	if (r->dyn) {
+		struct gfs_row *d = (struct gfs_row *)r->dyn->row;
+		enum gfs_scope s = d == &row_ctr    ? GFS_CTR
+				   : d == &row_proc ? GFS_PROC
+						    : GFS_PROP;
+		number(d, s);
+	}
 }
 
-void gfs_ino_split(fuse_ino_t ino, uint32_t *slot, uint64_t *idx,
-		   enum gfs_type *t)
+void gfs_tab_init(void)
+{
+	if (!nids)
+		number(&gfs_root, GFS_TOP);
+}
+
+const struct gfs_row *gfs_row_by_id(uint8_t id)
+{
+	return id && id <= nids ? by_id[id] : NULL;
+}
+
+const struct gfs_row *gfs_row_find(const struct gfs_row *dir, const char *name)
+{
+	for (const struct gfs_row *const *c = dir->rows; c && *c; c++)
+		if (strcmp((*c)->name, name) == 0)
+			return *c;
+	return NULL;
+}
+
+bool gfs_row_is_dir(const struct gfs_row *r)
+{
+	return r->kind == &gfs_kind_dir;
+}
+
+fuse_ino_t gfs_ino(uint32_t slot, uint64_t idx, uint8_t id)
+{
+	if (id == gfs_root.id)
+		return FUSE_ROOT_ID;
+	return ((uint64_t)slot << 44) | ((idx & ((1ULL << 36) - 1)) << 8) | id;
+}
+
+void gfs_ino_split(fuse_ino_t ino, uint32_t *slot, uint64_t *idx, uint8_t *id)
 {
 	if (ino == FUSE_ROOT_ID) {
 		*slot = 0;
 		*idx = 0;
-		*t = T_ROOT;
+		*id = gfs_root.id;
 		return;
 	}
-	*slot = ino >> 44;
+	*slot = (uint32_t)(ino >> 44);
 	*idx = (ino >> 8) & ((1ULL << 36) - 1);
-	*t = ino & 0xff;
+	*id = ino & 0xff;
 }
 
-/* The tables: a directory's fixed rows, in ls order. */
-static const enum gfs_type root_tab[] = {T_CTL, T_PING, T_CAPACITY, T_TOPERRORS,
-					 T_NONE};
-static const enum gfs_type ctr_tab[] = {T_INFO,	  T_STOP,    T_EVENTS, T_GRACE,
-					T_ERRORS, T_METRICS, T_LIMITS, T_PROPS,
-					T_PROCS,  T_NONE};
-static const enum gfs_type limits_tab[] = {T_LMEMORY, T_LCPU, T_LPIDS, T_LDISK,
-					   T_NONE};
-static const enum gfs_type procs_tab[] = {T_NEW, T_NONE};
-static const enum gfs_type proc_tab[] = {T_STDIN,  T_STDOUT, T_STDERR, T_WAIT,
-					 T_SIGNAL, T_STATUS, T_NONE};
-static const enum gfs_type none_tab[] = {T_NONE};
-
-const enum gfs_type *gfs_table(enum gfs_type t)
+fuse_ino_t gfs_ref_ino(const struct gfs_ref *x)
 {
-	switch (t) {
-	case T_ROOT:
-		return root_tab;
-	case T_CTR:
-		return ctr_tab;
-	case T_LIMITS:
-		return limits_tab;
-	case T_PROCS:
-		return procs_tab;
-	case T_PROC:
-		return proc_tab;
-	default:
-		return none_tab;
-	}
-}
-
-enum gfs_type gfs_table_find(enum gfs_type dir, const char *name)
-{
-	for (const enum gfs_type *t = gfs_table(dir); *t; t++)
-		if (strcmp(gfs_nodes[*t].name, name) == 0)
-			return *t;
-	return T_NONE;
+	return gfs_ino(x->c ? x->c->slot : 0, x->idx, x->row->id);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
 
 static void set(gfs_err *err, int code, const char *fmt, va_list ap)
@@ -119,4 +120,13 @@ size_t gfs_strv_len(char *const *v)
 	while (v && v[n])
 		n++;
 	return n;
+}
+
+char **gfs_strv_dup(char *const *v)
+{
+	size_t n = gfs_strv_len(v);
+	char **d = xcalloc(n + 1, sizeof *d);
+	for (size_t i = 0; i < n; i++)
+		d[i] = xstrdup(v[i]);
+	return d;
 }

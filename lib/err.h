@@ -51,5 +51,7 @@ void gfs_strvfreep(void *p);
 /* Frees a NULL-terminated vector of strings. */
 void gfs_strv_free(char **v);
 size_t gfs_strv_len(char *const *v);
+/* A copy of v (NULL: an empty vector). */
+char **gfs_strv_dup(char *const *v);
 
 #endif

@@ -79,6 +79,7 @@ void gfs_procspec_free(struct gfs_procspec *s)
 {
 	if (!s)
 		return;
+	free(s->id);
 	free(s->path);
 	gfs_strv_free(s->args);
 	gfs_strv_free(s->env);
@@ -256,7 +257,11 @@ static int procspec_json(const char *buf, size_t len, struct gfs_procspec *s,
 			ret = json_rlimits(v, s, err);
 		else if (!strcmp(key, "tty"))
 			ret = json_tty(v, s, err);
-		else
+		else if (!strcmp(key, "id")) {
+			ret = json_str(v, key, &s->id, err);
+			if (ret == 0 && s->id && !gfs_proc_name_ok(s->id, err))
+				ret = -EINVAL;
+		} else
 			ret = gfs_error(err, EINVAL, "unknown field `%s`",
 					gfs_excerpt(ex, key, strlen(key)));
 		if (ret < 0)
@@ -372,8 +377,6 @@ void gfs_createspec_free(struct gfs_createspec *s)
 	gfs_strv_free(s->props);
 	gfs_strv_free(s->binds);
 	free(s->network);
-	free(s->disk);
-	free(s->bandwidth);
 	memset(s, 0, sizeof *s);
 }
 
@@ -397,6 +400,23 @@ static bool is_file_name(const char *s, size_t n)
 		if (c == '/' || c < 0x20 || c == 0x7f)
 			return false;
 	}
+	return true;
+}
+
+bool gfs_proc_name_ok(const char *name, gfs_err *err)
+{
+	char ex[GFS_EXCERPT_MAX];
+	if (!is_file_name(name, strlen(name)))
+		return gfs_error(
+			   err, EINVAL,
+			   "process id `%s`: want 1-255 bytes, no '/', no "
+			   "control characters, not . or ..",
+			   gfs_excerpt(ex, name, strlen(name))) &&
+		       false;
+	if (strcmp(name, "new") == 0)
+		return gfs_error(err, EINVAL,
+				 "process id `new` is taken by procs/new") &&
+		       false;
 	return true;
 }
 
@@ -464,20 +484,74 @@ static int check_network(const char *v, gfs_err *err)
 }
 
 /* RATE:BURST, both byte counts. */
-static int check_bandwidth(const char *v, gfs_err *err)
+static int parse_bandwidth(const char *v, uint64_t *rate, uint64_t *burst,
+			   gfs_err *err)
 {
 	char ex[GFS_EXCERPT_MAX];
 	cleanup_free char *copy = xstrdup(v);
-	uint64_t n;
 
 	char *colon = strchr(copy, ':');
 	if (!colon)
 		return gfs_error(err, EINVAL, "bandwidth `%s`: want RATE:BURST",
 				 gfs_excerpt(ex, v, strlen(v)));
 	*colon = '\0';
-	if (gfs_parse_size(copy, &n, err) < 0 ||
-	    gfs_parse_size(colon + 1, &n, err) < 0)
+	if (gfs_parse_size(copy, rate, err) < 0 ||
+	    gfs_parse_size(colon + 1, burst, err) < 0)
 		return gfs_error_wrap(err, "bandwidth");
+	return 0;
+}
+
+const char *const gfs_disk_keys[GFS_DISK_N] = {
+    "block_soft", "block_hard", "inode_soft",
+    "inode_hard", "byte_soft",	"byte_hard",
+};
+
+int gfs_disk_parse(const char *cmd, struct gfs_disk *d, gfs_err *err)
+{
+	char ex[GFS_EXCERPT_MAX];
+	cleanup_free char *s = xstrdup(cmd);
+	struct gfs_disk nd = *d;
+	bool any = false;
+	for (char *save = NULL, *w = strtok_r(s, " \t,", &save); w;
+	     w = strtok_r(NULL, " \t,", &save)) {
+		char *eq = strchr(w, '=');
+		if (!eq)
+			return gfs_error(err, EINVAL, "`%s` is not KEY=N",
+					 gfs_excerpt(ex, w, strlen(w)));
+		*eq = '\0';
+		int k;
+		for (k = 0; k < GFS_DISK_N; k++)
+			if (strcmp(w, gfs_disk_keys[k]) == 0)
+				break;
+		if (k == GFS_DISK_N)
+			return gfs_error(err, EINVAL,
+					 "unknown key `%s` (block_soft "
+					 "block_hard inode_soft inode_hard "
+					 "byte_soft byte_hard)",
+					 gfs_excerpt(ex, w, strlen(w)));
+		int r = (k == GFS_DISK_BYTE_SOFT || k == GFS_DISK_BYTE_HARD)
+			    ? gfs_parse_size(eq + 1, &nd.v[k], err)
+			    : gfs_parse_u64(eq + 1, &nd.v[k], err);
+		if (r < 0)
+			return gfs_error_wrap(err, "%s", w);
+		any = true;
+	}
+	if (!any)
+		return gfs_error(err, EINVAL, "no KEY=N given");
+	*d = nd;
+	return 0;
+}
+
+int gfs_disk_hard_bytes(const struct gfs_disk *d, uint64_t *out, gfs_err *err)
+{
+	if (d->v[GFS_DISK_BLOCK_HARD]) {
+		if (d->v[GFS_DISK_BLOCK_HARD] > UINT64_MAX / 1024)
+			return gfs_error(err, EINVAL,
+					 "block_hard is too large");
+		*out = d->v[GFS_DISK_BLOCK_HARD] * 1024;
+	} else {
+		*out = d->v[GFS_DISK_BYTE_HARD];
+	}
 	return 0;
 }
 
@@ -614,15 +688,16 @@ static int create_word(const char *word, struct gfs_createspec *s,
 		s->pids_set = true;
 		return 0;
 	case K_DISK:
-		if (!*v)
-			return gfs_error(err, EINVAL, "empty disk limit");
-		s->disk = xstrdup(v);
+		ret = gfs_disk_parse(v, &s->disk, err);
+		if (ret < 0)
+			return gfs_error_wrap(err, "disk");
+		s->disk_set = true;
 		return 0;
 	case K_BANDWIDTH:
-		ret = check_bandwidth(v, err);
+		ret = parse_bandwidth(v, &s->rate, &s->burst, err);
 		if (ret < 0)
 			return ret;
-		s->bandwidth = xstrdup(v);
+		s->bandwidth_set = true;
 		return 0;
 	}
 	return gfs_error(err, EINVAL, "unknown key `%s`", name);

@@ -35,6 +35,7 @@ extern const char *const gfs_rlim_names[GFS_RLIM_N];
 int gfs_rlim_resource(enum gfs_rlim r);
 
 struct gfs_procspec {
+	char *id;    /* Garden's ProcessSpec.ID: the process's name, or NULL */
 	char *path;  /* executable; without '/', searched in PATH */
 	char **args; /* arguments after argv[0], NULL-terminated, never NULL */
 	char **env;  /* NAME=VALUE, NULL-terminated, never NULL */
@@ -57,11 +58,37 @@ struct gfs_procspec {
 int gfs_procspec_parse(const char *buf, size_t len, struct gfs_procspec *out,
 		       gfs_err *err);
 void gfs_procspec_free(struct gfs_procspec *s);
+/* A process id (name) as procs/ shows it: a file name (1-255 bytes, no
+ * '/', no control characters, not "." or ".."), and not "new". */
+bool gfs_proc_name_ok(const char *name, gfs_err *err);
 /* path and args, each quoted with gfs_quote_word, joined by spaces. */
 char *gfs_procspec_command(const struct gfs_procspec *s);
 
-/* `create KEY=VALUE ...` in /garden/ctl.  Every field is NULL/false/0 when
- * the key was absent. */
+/* Garden's DiskLimits, in its order: what limits/disk reads and takes. */
+enum gfs_disk_key {
+	GFS_DISK_BLOCK_SOFT,
+	GFS_DISK_BLOCK_HARD,
+	GFS_DISK_INODE_SOFT,
+	GFS_DISK_INODE_HARD,
+	GFS_DISK_BYTE_SOFT,
+	GFS_DISK_BYTE_HARD,
+	GFS_DISK_N
+};
+extern const char *const gfs_disk_keys[GFS_DISK_N];
+struct gfs_disk {
+	uint64_t v[GFS_DISK_N];
+};
+/* Parses "KEY=N KEY=N" (blanks or commas between) over the values in d;
+ * byte_* take size suffixes.  Unknown keys, bad numbers, nothing given:
+ * -EINVAL, d unchanged. */
+int gfs_disk_parse(const char *cmd, struct gfs_disk *d, gfs_err *err);
+/* The bytes the hard limit comes to: block_hard (1 KiB blocks) when set,
+ * else byte_hard, as the seed's DiskLimits says. */
+int gfs_disk_hard_bytes(const struct gfs_disk *d, uint64_t *out, gfs_err *err);
+
+/* `create KEY=VALUE ...` in /garden/ctl, and the one spec every front
+ * creates containers from.  Every field is NULL/false/0 when the key was
+ * absent. */
 struct gfs_createspec {
 	char *handle;
 	char *rootfs;
@@ -76,8 +103,10 @@ struct gfs_createspec {
 	uint64_t memory; /* bytes (size suffixes allowed) */
 	uint64_t cpu;	 /* shares */
 	uint64_t pids;	 /* 0 = unlimited */
-	char *disk;	 /* raw, as limits/disk takes it: KEY=N[,KEY=N] */
-	char *bandwidth; /* raw RATE:BURST */
+	bool disk_set;	 /* disk=KEY=N[,KEY=N] */
+	struct gfs_disk disk;
+	bool bandwidth_set;   /* bandwidth=RATE:BURST */
+	uint64_t rate, burst; /* bytes/s, bytes */
 };
 
 /* Parses the words after "create" (already split by gfs_split_words).

@@ -1,7 +1,9 @@
 /* Containers: the depot directory, the cgroup, the namespaces and the init
- * (gardenfs-init, cloned straight from the daemon), and the daemon's side
- * of the conversation with it.  The init outlives the daemon; rt_restore
- * reconnects to it and learns what happened meanwhile. */
+ * (gardenfs-init, cloned by the depot's reaper), and the daemon's side of
+ * the conversation with it.  The init outlives the daemon; rt_restore
+ * reconnects to it and learns what happened meanwhile.  Nothing here waits
+ * for the init: requests go out (or into a queue when its socket is full)
+ * and its answers come back through rt_dispatch as events. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,16 +29,9 @@
 #include "runtime/rt_priv.h"
 #include "runtime/store.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
-
-#define INIT_READY_MS 10000
-#define HELLO_MS      5000
-#define DESTROY_MS    5000
 
 struct rt_config rt_cfg;
 
@@ -91,13 +86,13 @@ int rt_setup(const struct rt_config *cfg, gfs_err *err)
 	/* before containers/ and images/: with a store they link into it */
 	if (rt_store_setup(&rt_cfg, err) < 0)
 		return -err->code;
-	const char *subs[] = {"containers", "images"};
-	for (size_t i = 0; i < 2; i++) {
+	const char *subs[] = {"containers", "images", "trash"};
+	for (size_t i = 0; i < 3; i++) {
 		cleanup_free char *d =
 		    xasprintf("%s/%s", rt_cfg.depot, subs[i]);
-		if (mkdir(d, 0711) < 0 && errno != EEXIST)
+		if (mkdir(d, i < 2 ? 0711 : 0700) < 0 && errno != EEXIST)
 			return gfs_error_sys(err, errno, "creating %s", d);
-		chmod(d, 0711);
+		chmod(d, i < 2 ? 0711 : 0700);
 	}
 	/* half-made image copies of a daemon that crashed */
 	cleanup_free char *images = xasprintf("%s/images", rt_cfg.depot);
@@ -112,7 +107,11 @@ int rt_setup(const struct rt_config *cfg, gfs_err *err)
 			}
 		closedir(d);
 	}
-	return cg_probe(err) < 0 ? gfs_error_wrap(err, "runtime") : 0;
+	if (cg_probe(err) < 0)
+		return gfs_error_wrap(err, "runtime");
+	return rt_reaper_setup(rt_cfg.depot, err) < 0
+		   ? gfs_error_wrap(err, "runtime")
+		   : 0;
 }
 
 /* --- config file: "key value" lines, values escaped (\\ and \n) --- */
@@ -167,18 +166,32 @@ static struct rt_ctr *ctr_new(const char *handle)
 	c->handle = xstrdup(handle);
 	c->dir = depot_path("%s/containers/%s", handle);
 	c->sock = -1;
+	c->sync = -1;
 	c->pidfd = -1;
 	c->next_id = 1;
 	c->priv = xcalloc(1, sizeof(struct rt_priv));
 	return c;
 }
 
-static void proc_free(struct rt_proc *p)
+void rt_proc_free(struct rt_proc *p)
 {
 	if (!p)
 		return;
 	free(p->command);
+	free(p->name);
 	free(p);
+}
+
+static void outq_drop(struct rt_priv *pv)
+{
+	for (size_t i = 0; i < pv->noutq; i++) {
+		sbuf_free(&pv->outq[i].b);
+		for (size_t k = 0; k < pv->outq[i].nfds; k++)
+			close(pv->outq[i].fds[k]);
+	}
+	free(pv->outq);
+	pv->outq = NULL;
+	pv->noutq = pv->outq_bytes = 0;
 }
 
 void rt_ctr_free(struct rt_ctr *c)
@@ -188,21 +201,26 @@ void rt_ctr_free(struct rt_ctr *c)
 	struct rt_priv *pv = c->priv;
 	if (c->sock >= 0)
 		close(c->sock);
+	if (c->sync >= 0)
+		close(c->sync);
 	if (c->pidfd >= 0)
 		close(c->pidfd);
 	for (size_t i = 0; i < c->nprocs; i++)
-		proc_free(c->procs[i]);
+		rt_proc_free(c->procs[i]);
 	free(c->procs);
 	gfs_strv_free(c->env);
 	if (c->cg)
 		cg_free(c->cg);
 	if (pv) {
+		outq_drop(pv);
 		free(pv->q);
 		free(pv->rootfs);
 		free(pv->lower);
 		free(pv->img_user);
 		free(pv->img_dir);
+		free(pv->cgname);
 		free(pv->running);
+		free(pv->abandoned);
 		free(pv);
 	}
 	free(c->handle);
@@ -227,9 +245,9 @@ static int persist_exit(struct rt_ctr *c, struct rt_proc *p, gfs_err *err)
 	return rt_write_file(path, n, (size_t)len, err);
 }
 
-static void touch_stopped(struct rt_ctr *c)
+static void touch(struct rt_ctr *c, const char *name)
 {
-	cleanup_free char *p = xasprintf("%s/stopped", c->dir);
+	cleanup_free char *p = xasprintf("%s/%s", c->dir, name);
 	int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		close(fd);
@@ -240,7 +258,18 @@ static void finish(struct rt_ctr *c, struct rt_proc *p, int status)
 {
 	if (p->exited)
 		return;
+	if (p->state == RT_STARTING) {
+		p->state = RT_FAILED;
+		p->exited = true;
+		p->status = status;
+		gfs_error(&p->spawn_err, EIO,
+			  "the container's init went away before the "
+			  "process started");
+		rt_queue(c, RT_EV_SPAWN_FAILED, p->id);
+		return;
+	}
 	p->exited = true;
+	p->state = RT_EXITED;
 	p->status = status;
 	persist_exit(c, p, NULL);
 	rt_queue(c, RT_EV_EXITED, p->id);
@@ -248,7 +277,7 @@ static void finish(struct rt_ctr *c, struct rt_proc *p, int status)
 
 void rt_gone(struct rt_ctr *c)
 {
-	if (c->sock < 0 && c->pidfd < 0)
+	if (c->sock < 0 && c->pidfd < 0 && c->sync < 0)
 		return;
 	/* without its socket we cannot steer the init: make sure it is
 	 * dead rather than leave it running unsupervised */
@@ -258,33 +287,93 @@ void rt_gone(struct rt_ctr *c)
 	}
 	if (c->sock >= 0)
 		close(c->sock);
-	c->sock = c->pidfd = -1;
+	if (c->sync >= 0)
+		close(c->sync);
+	c->sock = c->pidfd = c->sync = -1;
+	outq_drop(c->priv);
 	for (size_t i = 0; i < c->nprocs; i++)
 		finish(c, c->procs[i], 255);
 	c->stopped = true;
 	c->stopping = false;
-	touch_stopped(c);
+	if (c->ready)
+		touch(c, "stopped");
+	else if (!c->create_err.code)
+		gfs_error(&c->create_err, EIO,
+			  "the container's init died before it was ready");
 	rt_queue(c, RT_EV_GONE, 0);
+}
+
+static int send_now(struct rt_ctr *c, struct rt_msg *m)
+{
+	return proto_send(c->sock, m->b.s, m->b.len, m->fds, m->nfds, NULL);
+}
+
+void rt_flush(struct rt_ctr *c)
+{
+	struct rt_priv *pv = c->priv;
+	while (pv->noutq && c->sock >= 0) {
+		struct rt_msg *m = &pv->outq[0];
+		int r = send_now(c, m);
+		if (r == -EAGAIN)
+			return;
+		pv->outq_bytes -= m->b.len;
+		sbuf_free(&m->b);
+		for (size_t k = 0; k < m->nfds; k++)
+			close(m->fds[k]);
+		memmove(pv->outq, pv->outq + 1, (pv->noutq - 1) * sizeof *m);
+		pv->noutq--;
+		if (r < 0 && r != -EMSGSIZE) {
+			rt_gone(c);
+			return;
+		}
+	}
+}
+
+bool rt_wants_write(struct rt_ctr *c)
+{
+	struct rt_priv *pv = c->priv;
+	return c->sock >= 0 && pv->noutq > 0;
 }
 
 int rt_send(struct rt_ctr *c, const sbuf *b, const int *fds, size_t nfds,
 	    gfs_err *err)
 {
+	struct rt_priv *pv = c->priv;
 	if (c->sock < 0)
 		return gfs_error(err, EPIPE, "the container's init is gone");
-	for (int tries = 0;; tries++) {
+	if (pv->noutq == 0) {
 		int r = proto_send(c->sock, b->s, b->len, fds, nfds, NULL);
 		if (r == 0)
 			return 0;
-		if (r != -EAGAIN || tries >= 50) {
+		if (r != -EAGAIN) {
 			gfs_error_sys(err, -r, "talking to the init");
-			if (r != -EAGAIN && r != -EMSGSIZE)
+			if (r != -EMSGSIZE)
 				rt_gone(c);
 			return -err->code;
 		}
-		struct pollfd pf = {c->sock, POLLOUT, 0};
-		poll(&pf, 1, 100);
 	}
+	if (pv->outq_bytes + b->len > RT_OUTQ_MAX)
+		return gfs_error(err, EAGAIN,
+				 "the container's init is not reading its "
+				 "requests (%zu waiting)",
+				 pv->noutq);
+	struct rt_msg m = {SBUF_INIT, {-1, -1, -1, -1}, 0};
+	sbuf_add(&m.b, b->s, b->len);
+	for (size_t i = 0; i < nfds && i < 4; i++) {
+		m.fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+		if (m.fds[i] < 0) {
+			int e = errno;
+			for (size_t k = 0; k < i; k++)
+				close(m.fds[k]);
+			sbuf_free(&m.b);
+			return gfs_error_sys(err, e, "queueing a request");
+		}
+		m.nfds++;
+	}
+	pv->outq = xrealloc(pv->outq, (pv->noutq + 1) * sizeof *pv->outq);
+	pv->outq[pv->noutq++] = m;
+	pv->outq_bytes += b->len;
+	return 0;
 }
 
 static void send_ack(struct rt_ctr *c, uint32_t id)
@@ -296,17 +385,75 @@ static void send_ack(struct rt_ctr *c, uint32_t id)
 	sbuf_free(&b);
 }
 
-static void apply(struct rt_ctr *c, char **f, size_t n, pid_t credpid,
-		  struct rt_reply *want)
+static void send_kill(struct rt_ctr *c, uint32_t id)
+{
+	sbuf b = SBUF_INIT;
+	proto_add(&b, "signal");
+	proto_addu(&b, id);
+	proto_addu(&b, SIGKILL);
+	rt_send(c, &b, NULL, 0, NULL);
+	sbuf_free(&b);
+}
+
+static bool was_abandoned(struct rt_ctr *c, uint32_t id, bool remove)
+{
+	struct rt_priv *pv = c->priv;
+	for (size_t i = 0; i < pv->nabandoned; i++)
+		if (pv->abandoned[i] == id) {
+			if (remove)
+				pv->abandoned[i] =
+				    pv->abandoned[--pv->nabandoned];
+			return true;
+		}
+	return false;
+}
+
+static void persist_pid(struct rt_ctr *c, struct rt_proc *p)
+{
+	char s[16];
+	int len = snprintf(s, sizeof s, "%d\n", (int)p->pid);
+	cleanup_free char *path = rt_proc_path(c, p->id, "pid");
+	rt_write_file(path, s, (size_t)len, NULL);
+}
+
+/* The restore's hello is answered: what neither runs nor was reported is
+ * lost (it cannot be, unless someone tampered with the depot). */
+static void restore_done(struct rt_ctr *c)
+{
+	struct rt_priv *pv = c->priv;
+	for (size_t i = 0; i < c->nprocs; i++) {
+		struct rt_proc *p = c->procs[i];
+		bool seen = false;
+		for (size_t k = 0; k < pv->nrunning; k++)
+			seen = seen || pv->running[k] == p->id;
+		if (!p->exited && !seen)
+			finish(c, p, 255);
+	}
+	pv->restoring = false;
+	free(pv->running);
+	pv->running = NULL;
+	pv->nrunning = 0;
+}
+
+static long long signed_num(const char *s)
+{
+	unsigned long long v = 0;
+	bool neg = s[0] == '-';
+	proto_num(s + neg, INT64_MAX, &v);
+	return neg ? -(long long)v : (long long)v;
+}
+
+static void apply(struct rt_ctr *c, char **f, size_t n, pid_t credpid)
 {
 	unsigned long long id = 0, v = 0;
 	const char *verb = f[0];
+	struct rt_priv *pv = c->priv;
 
 	if (n >= 2)
 		proto_num(f[1], UINT32_MAX, &id);
+	struct rt_proc *p = rt_proc_find(c, (uint32_t)id);
 	if (strcmp(verb, "exit") == 0 && n >= 3 &&
 	    proto_num(f[2], 255 + 128, &v)) {
-		struct rt_proc *p = rt_proc_find(c, (uint32_t)id);
 		if (p && !p->exited) {
 			p->status = (int)v;
 			/* on disk before the ack, or the status could be
@@ -314,12 +461,12 @@ static void apply(struct rt_ctr *c, char **f, size_t n, pid_t credpid,
 			if (persist_exit(c, p, NULL) < 0)
 				return;
 			p->exited = true;
+			p->state = RT_EXITED;
 			rt_queue(c, RT_EV_EXITED, p->id);
 		}
+		was_abandoned(c, (uint32_t)id, true);
 		send_ack(c, (uint32_t)id);
 	} else if (strcmp(verb, "running") == 0) {
-		struct rt_proc *p = rt_proc_find(c, (uint32_t)id);
-		struct rt_priv *pv = c->priv;
 		if (pv->restoring) {
 			pv->running = xrealloc(
 			    pv->running, (pv->nrunning + 1) * sizeof(uint32_t));
@@ -327,48 +474,57 @@ static void apply(struct rt_ctr *c, char **f, size_t n, pid_t credpid,
 		}
 		if (p && p->pid <= 0 && credpid > 0) {
 			p->pid = credpid;
-			char s[16];
-			int len = snprintf(s, sizeof s, "%d\n", (int)credpid);
-			cleanup_free char *path = rt_proc_path(c, p->id, "pid");
-			rt_write_file(path, s, (size_t)len, NULL);
+			persist_pid(c, p);
 		}
+	} else if (strcmp(verb, "started") == 0) {
+		if (!p || p->state != RT_STARTING) {
+			/* a spawn we gave up on started after all */
+			if (was_abandoned(c, (uint32_t)id, false))
+				send_kill(c, (uint32_t)id);
+			return;
+		}
+		p->pid = credpid > 0 ? credpid : (pid_t)signed_num(f[2]);
+		p->state = RT_RUNNING;
+		persist_pid(c, p);
+		rt_queue(c, RT_EV_STARTED, p->id);
+	} else if (strcmp(verb, "error") == 0) {
+		if (!p || p->state != RT_STARTING) {
+			was_abandoned(c, (uint32_t)id, true);
+			return;
+		}
+		long long code = n >= 3 ? signed_num(f[2]) : EIO;
+		p->state = RT_FAILED;
+		p->exited = true;
+		p->status = 255;
+		gfs_error(&p->spawn_err,
+			  code > 0 && code < 4096 ? (int)code : EIO, "%s",
+			  n >= 4 ? f[3] : "spawn failed");
+		rt_queue(c, RT_EV_SPAWN_FAILED, p->id);
 	} else if (strcmp(verb, "stopped") == 0) {
 		bool was = c->stopped;
 		c->stopped = true;
 		c->stopping = false;
-		touch_stopped(c);
-		if (!was)
+		touch(c, "stopped");
+		if (!was || c->ready)
 			rt_queue(c, RT_EV_STOPPED, 0);
-	} else if (want && !want->got &&
-		   (strcmp(verb, "started") == 0 ||
-		    strcmp(verb, "error") == 0 || strcmp(verb, "ready") == 0)) {
-		want->got = true;
-		snprintf(want->verb, sizeof want->verb, "%s", verb);
-		want->id = (uint32_t)id;
-		want->pid = credpid;
-		if (n >= 3) {
-			bool neg = f[2][0] == '-';
-			proto_num(f[2] + neg, INT64_MAX, &v);
-			want->num = neg ? -(long long)v : (long long)v;
-		}
-		snprintf(want->msg, sizeof want->msg, "%s", n >= 4 ? f[3] : "");
+	} else if (strcmp(verb, "ready") == 0 && !c->ready) {
+		if (pv->restoring)
+			restore_done(c);
+		c->ready = true;
+		rt_queue(c, RT_EV_READY, 0);
 	}
 }
 
-int rt_recv(struct rt_ctr *c, int timeout_ms, struct rt_reply *want)
+/* One message, applied; 1 when one came, 0 when none, negative when the
+ * connection broke (c is then gone). */
+static int recv_one(struct rt_ctr *c)
 {
-	char buf[8192 + 1];
+	static char buf[8192 + 1];
 	struct ucred cred;
 	size_t n = 0;
 
 	if (c->sock < 0)
 		return -EPIPE;
-	if (timeout_ms > 0) {
-		struct pollfd pf = {c->sock, POLLIN, 0};
-		int r = poll(&pf, 1, timeout_ms);
-		if (r == 0)
-			return 0;
-	}
 	ssize_t len =
 	    proto_recv(c->sock, buf, sizeof buf - 1, NULL, NULL, &cred);
 	if (len == -EAGAIN)
@@ -381,48 +537,107 @@ int rt_recv(struct rt_ctr *c, int timeout_ms, struct rt_reply *want)
 	}
 	cleanup_free char **f = proto_split(buf, (size_t)len, &n);
 	if (f && n)
-		apply(c, f, n, cred.pid, want);
+		apply(c, f, n, cred.pid);
 	return 1;
 }
 
-int rt_wait_reply(struct rt_ctr *c, const char *verb, uint32_t id,
-		  int timeout_ms, struct rt_reply *r, gfs_err *err)
+/* While creating: the init's verdict on its setup, "ok" or "error N why". */
+static void read_sync(struct rt_ctr *c)
 {
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		memset(r, 0, sizeof *r);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		long el = (t1.tv_sec - t0.tv_sec) * 1000 +
-			  (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		if (el >= timeout_ms)
-			return gfs_error(err, ETIMEDOUT,
-					 "the container's init did not answer");
-		int k = rt_recv(c, (int)(timeout_ms - el), r);
-		if (k < 0)
-			return gfs_error(err, EPIPE,
-					 "the container's init is gone");
-		if (!r->got)
-			continue;
-		if (strcmp(r->verb, "ready") == 0 && strcmp(verb, "ready") == 0)
-			return 0;
-		if (r->id != id)
-			continue;
-		if (strcmp(r->verb, verb) == 0 || strcmp(r->verb, "error") == 0)
-			return 0;
+	char line[600];
+	ssize_t n = recv(c->sync, line, sizeof line - 1, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		line[n] = '\0';
+		if (strcmp(line, "ok") == 0) {
+			close(c->sync);
+			c->sync = -1;
+			return;
+		}
+		int code = EIO;
+		char *msg = line;
+		if (strncmp(line, "error ", 6) == 0) {
+			code = (int)strtol(line + 6, &msg, 10);
+			if (code <= 0 || code > 4095)
+				code = EIO;
+			while (*msg == ' ')
+				msg++;
+		}
+		gfs_error(&c->create_err, code, "%s", msg);
+	} else {
+		gfs_error(&c->create_err, EIO,
+			  "the init died while setting up");
+	}
+	rt_gone(c);
+}
+
+void rt_dispatch(struct rt_ctr *c,
+		 void (*fn)(struct rt_ctr *c, enum rt_ev_kind k,
+			    struct rt_proc *p, void *ud),
+		 void *ud)
+{
+	struct rt_priv *pv = c->priv;
+
+	if (c->sync >= 0)
+		read_sync(c);
+	while (c->sock >= 0 && recv_one(c) > 0)
+		;
+	if (c->pidfd >= 0) {
+		struct pollfd pf = {c->pidfd, POLLIN, 0};
+		if (poll(&pf, 1, 0) == 1) {
+			/* what it said before dying is still in the socket */
+			while (c->sock >= 0 && recv_one(c) > 0)
+				;
+			if (c->sync >= 0)
+				read_sync(c);
+			rt_gone(c);
+		}
+	}
+	if (rt_wants_write(c))
+		rt_flush(c);
+	/* fn may call back into us (and queue more): take one at a time */
+	while (pv->nq) {
+		struct rt_ev e = pv->q[0];
+		memmove(pv->q, pv->q + 1, (pv->nq - 1) * sizeof *pv->q);
+		pv->nq--;
+		struct rt_proc *p = NULL;
+		if (e.kind == RT_EV_EXITED || e.kind == RT_EV_STARTED ||
+		    e.kind == RT_EV_SPAWN_FAILED) {
+			p = rt_proc_find(c, e.id);
+			if (!p)
+				continue;
+		}
+		if (fn)
+			fn(c, e.kind, p, ud);
 	}
 }
 
+static int sock_path(const char *dir, struct sockaddr_un *sa, int *dfd,
+		     gfs_err *err)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	*dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*dfd < 0)
+		return gfs_error_sys(err, errno, "opening %s", dir);
+	/* a long handle would not fit sun_path; the fd's path always does */
+	snprintf(sa->sun_path, sizeof sa->sun_path,
+		 "/proc/self/fd/%d/init.sock", *dfd);
+	return 0;
+}
+
+/* Connects to the init's socket and says hello; the answer ("ready",
+ * after "running"/"exit" for each process) comes through rt_dispatch.
+ * The socket listens from before the init runs, so this never waits. */
 static int connect_init(struct rt_ctr *c, gfs_err *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa;
 	int one = 1, size = PROTO_SNDBUF;
-	cleanup_close int dfd = open(c->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return gfs_error_sys(err, errno, "opening %s", c->dir);
-	/* a long handle would not fit sun_path; the fd's path always does */
-	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/init.sock",
-		 dfd);
+	cleanup_close int dfd = -1;
+	int r = sock_path(c->dir, &sa, &dfd, err);
+	if (r < 0)
+		return r;
 	cleanup_close int s =
 	    socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
@@ -436,22 +651,18 @@ static int connect_init(struct rt_ctr *c, gfs_err *err)
 	c->sock = steal_fd(s);
 	sbuf b = SBUF_INIT;
 	proto_add(&b, "hello");
-	int r = rt_send(c, &b, NULL, 0, err);
+	r = rt_send(c, &b, NULL, 0, err);
 	sbuf_free(&b);
-	if (r < 0)
-		return r;
-	struct rt_reply rep;
-	return rt_wait_reply(c, "ready", 0, HELLO_MS, &rep, err);
+	return r;
 }
 
 static int listen_sock(const char *dir, gfs_err *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	cleanup_close int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return gfs_error_sys(err, errno, "opening %s", dir);
-	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/init.sock",
-		 dfd);
+	struct sockaddr_un sa;
+	cleanup_close int dfd = -1;
+	int r = sock_path(dir, &sa, &dfd, err);
+	if (r < 0)
+		return r;
 	cleanup_close int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return gfs_error_sys(err, errno, "socket");
@@ -472,55 +683,14 @@ static int write_map(pid_t pid, const char *which, gfs_err *err)
 	return 0;
 }
 
-/* The cloned child: async-signal-safe calls only (the daemon has
- * threads), then exec of gardenfs-init.  Every daemon fd but the two it
- * needs is closed at exec, so nothing of the host leaks in; its config
- * follows on the sync socket, so its argv and environment hold nothing. */
-static __attribute__((noreturn)) void init_child(int sync, int lsock, int exefd,
-						 int null, bool userns)
+/* Adds one optional config field "KEY" "VALUE" (the init reads pairs
+ * after the binds' "--" end mark). */
+static void cfg_pair(sbuf *cfg, const char *key, const char *val)
 {
-	static char *const argv[] = {"gardenfs-init", NULL};
-	static char *const envp[] = {NULL};
-	char c;
-	int a = fcntl(sync, F_DUPFD, 10);
-	int b = fcntl(lsock, F_DUPFD, 10);
-	int e = fcntl(exefd, F_DUPFD_CLOEXEC, 10);
-	int n = fcntl(null, F_DUPFD, 10);
-	if (a < 0 || b < 0 || e < 0 || n < 0)
-		_exit(126);
-	dup2(n, 0);
-	dup2(n, 1);
-	dup2(n, 2);
-	dup2(a, PROTO_INIT_SYNC_FD);
-	dup2(b, PROTO_INIT_LISTEN_FD);
-	syscall(SYS_close_range, PROTO_INIT_LISTEN_FD + 1, ~0U,
-		CLOSE_RANGE_CLOEXEC);
-	/* wait for our id maps and cgroup */
-	if (read(PROTO_INIT_SYNC_FD, &c, 1) != 1)
-		_exit(126);
-	/* Our ids are still the host's root, which the new namespace does not
-	 * map; become its root (raw syscalls: glibc's wrappers would try to
-	 * reach the daemon's other threads, which this copy does not have). */
-	if (userns && (syscall(SYS_setgroups, 0, NULL) < 0 ||
-		       syscall(SYS_setresgid, 0, 0, 0) < 0 ||
-		       syscall(SYS_setresuid, 0, 0, 0) < 0)) {
-		static const char m[] = "error 1 cannot become root in the "
-					"user namespace";
-		send(PROTO_INIT_SYNC_FD, m, sizeof m - 1, MSG_NOSIGNAL);
-		_exit(126);
-	}
-	syscall(SYS_execveat, e, "", argv, envp, AT_EMPTY_PATH);
-	static const char msg[] = "error 8 cannot exec gardenfs-init";
-	send(PROTO_INIT_SYNC_FD, msg, sizeof msg - 1, MSG_NOSIGNAL);
-	_exit(127);
-}
-
-/* Kills and reaps a half-made init. */
-static void kill_init(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	if (!val)
+		return;
+	proto_add(cfg, key);
+	proto_add(cfg, val);
 }
 
 static int start_init(struct rt_ctr *c, const struct rt_create *spec,
@@ -553,22 +723,25 @@ static int start_init(struct rt_ctr *c, const struct rt_create *spec,
 	proto_add(&cfg, c->privileged ? "1" : "0");
 	for (char *const *b = spec->binds; b && *b; b++)
 		proto_add(&cfg, *b);
+	proto_add(&cfg, "--");
+	cfg_pair(&cfg, "hosts", spec->hosts);
+	cfg_pair(&cfg, "resolv", spec->resolv);
 	if (cfg.len > PROTO_CONFIG_MAX) {
 		sbuf_free(&cfg);
 		return gfs_error(err, E2BIG, "too many binds");
 	}
 
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
-			      CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD;
+			      CLONE_NEWIPC | CLONE_NEWNET;
 	if (!c->privileged)
 		flags |= CLONE_NEWUSER;
-	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
-	if (pid < 0) {
+	int fds[4] = {theirs, lsock, exefd, null};
+	pid_t pid;
+	r = rt_reaper_clone(flags, !c->privileged, fds, &pid, &c->pidfd, err);
+	if (r < 0) {
 		sbuf_free(&cfg);
-		return gfs_error_sys(err, errno, "clone");
+		return r;
 	}
-	if (pid == 0)
-		init_child(theirs, lsock, exefd, null, !c->privileged);
 	close(steal_fd(theirs));
 
 	if (!c->privileged) {
@@ -596,10 +769,9 @@ static int start_init(struct rt_ctr *c, const struct rt_create *spec,
 	 * root while we move it into its cgroups.  Moving a task in a v1
 	 * hierarchy waits for an RCU grace period (cgroup_threadgroup_rwsem)
 	 * whenever nobody moved one lately, often several ms that the two
-	 * now share.  The init forks nothing before it serves, and we connect
-	 * (so nothing can ask it to spawn) only once cg_attach is done, so
-	 * every process of the container still starts in its cgroups.  What
-	 * the setup allocates before the move stays charged to us. */
+	 * now share.  The init forks nothing before it serves, and we say
+	 * hello (so nothing can ask it to spawn) only once cg_attach is
+	 * done, so every process of the container starts in its cgroups. */
 	if (write(mine, "g", 1) != 1 ||
 	    proto_send(mine, cfg.s, cfg.len, NULL, 0, NULL) < 0) {
 		r = gfs_error_sys(err, errno, "starting the init");
@@ -621,38 +793,16 @@ static int start_init(struct rt_ctr *c, const struct rt_create *spec,
 			prlimit(pid, lift[i], &rl, NULL);
 		}
 	}
-	struct pollfd pf = {mine, POLLIN, 0};
-	char line[600];
-	ssize_t n = 0;
-	if (poll(&pf, 1, INIT_READY_MS) == 1)
-		n = recv(mine, line, sizeof line - 1, 0);
-	else
-		n = -2;
-	if (n > 0) {
-		line[n] = '\0';
-		if (strcmp(line, "ok") == 0) {
-			sbuf_free(&cfg);
-			c->init_pid = pid;
-			return 0;
-		}
-		int code = EIO;
-		char *msg = line;
-		if (strncmp(line, "error ", 6) == 0) {
-			code = (int)strtol(line + 6, &msg, 10);
-			if (code <= 0)
-				code = EIO;
-			while (*msg == ' ')
-				msg++;
-		}
-		r = gfs_error(err, code, "%s", msg);
-	} else if (n == -2) {
-		r = gfs_error(err, ETIMEDOUT, "the init did not get ready");
-	} else {
-		r = gfs_error(err, EIO, "the init died while setting up");
-	}
+	sbuf_free(&cfg);
+	fcntl(mine, F_SETFL, O_NONBLOCK);
+	c->sync = steal_fd(mine);
+	c->init_pid = pid;
+	return 0;
 fail:
 	sbuf_free(&cfg);
-	kill_init(pid);
+	syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+	close(c->pidfd);
+	c->pidfd = -1;
 	return r;
 }
 
@@ -665,6 +815,7 @@ static int write_config(struct rt_ctr *c, gfs_err *err)
 	put_kv(&b, "privileged", c->privileged ? "true" : "false");
 	put_kv(&b, "rootfs", pv->rootfs);
 	put_kv(&b, "lower", pv->lower);
+	put_kv(&b, "cgroup", pv->cgname);
 	if (pv->img_user)
 		put_kv(&b, "image_user", pv->img_user);
 	if (pv->img_dir)
@@ -700,6 +851,24 @@ static char **env_concat(char *const *a, char *const *b)
 	return v;
 }
 
+/* The cgroup: named after the handle, unless the cgroup of a destroyed
+ * container of that name is still being removed. */
+static int make_cgroup(struct rt_ctr *c, gfs_err *err)
+{
+	struct rt_priv *pv = c->priv;
+	int r = 0;
+	for (unsigned k = 0; k < 100; k++) {
+		free(pv->cgname);
+		pv->cgname = k ? xasprintf("%.200s.%u", c->handle, k)
+			       : xstrdup(c->handle);
+		gfs_error_clear(err);
+		r = cg_create(rt_cfg.instance, pv->cgname, &c->cg, err);
+		if (r != -EEXIST)
+			return r;
+	}
+	return r;
+}
+
 int rt_create(const struct rt_create *spec, struct rt_ctr **out, gfs_err *err)
 {
 	struct rt_image img = {0};
@@ -724,11 +893,14 @@ int rt_create(const struct rt_create *spec, struct rt_ctr **out, gfs_err *err)
 		rt_ctr_free(c);
 		return r;
 	}
+	/* a crash from here on leaves a half-made container that the next
+	 * daemon removes */
+	touch(c, "creating");
 	/* what the container writes (its upper layer, its output) is in
 	 * data/, its disk-limited subvolume; the state the daemon keeps
 	 * (ids, exit statuses, properties) is beside it, so that a full disk
 	 * never loses an exit status */
-	r = rt_store_ctr_dir(spec->handle, c->dir, err);
+	r = rt_store_ctr_dir(c->dir, err);
 	if (r < 0)
 		goto fail_dir;
 	static const char *const subs[] = {"data/upper", "data/work", "rootfs",
@@ -757,34 +929,23 @@ int rt_create(const struct rt_create *spec, struct rt_ctr **out, gfs_err *err)
 	    img.workdir && *img.workdir ? steal_ptr(img.workdir) : NULL;
 	c->env = env_concat(img.env, spec->env);
 	rt_image_free(&img);
+
+	r = make_cgroup(c, err);
+	if (r < 0)
+		goto fail_dir;
 	r = write_config(c, err);
 	if (r == 0)
 		r = write_next_id(c, err);
 	if (r < 0)
-		goto fail_dir;
-
-	r = cg_create(rt_cfg.instance, c->handle, &c->cg, err);
-	if (r < 0)
-		goto fail_dir;
+		goto fail_cg;
 	r = start_init(c, spec, err);
 	if (r < 0)
 		goto fail_cg;
-	c->pidfd = (int)syscall(SYS_pidfd_open, c->init_pid, 0);
-	if (c->pidfd < 0) {
-		r = gfs_error_sys(err, errno, "pidfd_open");
-		kill_init(c->init_pid);
-		goto fail_cg;
-	}
 	r = write_init_pid(c, err);
 	if (r == 0)
 		r = connect_init(c, err);
 	if (r < 0) {
-		if (c->sock >= 0)
-			close(c->sock);
-		c->sock = -1;
-		close(c->pidfd);
-		c->pidfd = -1;
-		kill_init(c->init_pid);
+		rt_gone(c);
 		goto fail_cg;
 	}
 	*out = c;
@@ -794,19 +955,34 @@ fail_cg:
 	cg_destroy(c->cg, NULL);
 	c->cg = NULL;
 fail_dir:
-	rt_store_ctr_remove(c->handle, c->dir, NULL);
+	rt_store_ctr_remove(c->dir, NULL);
 	rt_ctr_free(c);
 	return r;
 }
 
-int rt_list(char ***handles, gfs_err *err)
+int rt_mark_created(struct rt_ctr *c, gfs_err *err)
+{
+	cleanup_free char *p = xasprintf("%s/creating", c->dir);
+	if (unlink(p) < 0 && errno != ENOENT)
+		return gfs_error_sys(err, errno, "removing %s", p);
+	return 0;
+}
+
+static void strv_push(char ***v, size_t *n, const char *s)
+{
+	*v = xrealloc(*v, (*n + 2) * sizeof **v);
+	(*v)[(*n)++] = xstrdup(s);
+	(*v)[*n] = NULL;
+}
+
+int rt_list(char ***handles, char ***half, gfs_err *err)
 {
 	cleanup_free char *dir = xasprintf("%s/containers", rt_cfg.depot);
 	DIR *d = opendir(dir);
 	if (!d)
 		return gfs_error_sys(err, errno, "opening %s", dir);
-	char **v = xcalloc(1, sizeof *v);
-	size_t n = 0;
+	char **v = xcalloc(1, sizeof *v), **h = xcalloc(1, sizeof *h);
+	size_t n = 0, nh = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 ||
@@ -814,14 +990,19 @@ int rt_list(char ***handles, gfs_err *err)
 			continue;
 		cleanup_free char *cfg =
 		    xasprintf("%s/%s/config", dir, de->d_name);
-		if (access(cfg, F_OK) < 0)
-			continue;
-		v = xrealloc(v, (n + 2) * sizeof *v);
-		v[n++] = xstrdup(de->d_name);
-		v[n] = NULL;
+		cleanup_free char *mark =
+		    xasprintf("%s/%s/creating", dir, de->d_name);
+		if (access(mark, F_OK) == 0 || access(cfg, F_OK) < 0)
+			strv_push(&h, &nh, de->d_name);
+		else
+			strv_push(&v, &n, de->d_name);
 	}
 	closedir(d);
 	*handles = v;
+	if (half)
+		*half = h;
+	else
+		gfs_strv_free(h);
 	return 0;
 }
 
@@ -853,15 +1034,23 @@ static int load_procs(struct rt_ctr *c, gfs_err *err)
 		cleanup_free char *pid = NULL, *ex = NULL;
 		struct rt_proc *p = xcalloc(1, sizeof *p);
 		p->id = (uint32_t)id;
+		p->state = RT_RUNNING;
 		if (read_small(dir, "command", &p->command) < 0)
 			p->command = xstrdup("");
 		else
 			p->command[strcspn(p->command, "\n")] = '\0';
+		if (read_small(dir, "name", &p->name) < 0)
+			p->name = xasprintf("%u", p->id);
 		if (read_small(dir, "pid", &pid) == 0)
 			p->pid = (pid_t)atoi(pid);
 		if (read_small(dir, "exit", &ex) == 0) {
 			p->exited = true;
+			p->state = RT_EXITED;
 			p->status = atoi(ex);
+		} else if (!pid) {
+			/* the daemon died between asking and the answer: the
+			 * init's hello says whether it runs */
+			p->state = RT_RUNNING;
 		}
 		c->procs =
 		    xrealloc(c->procs, (c->nprocs + 1) * sizeof *c->procs);
@@ -893,28 +1082,34 @@ static int load_config(struct rt_ctr *c, gfs_err *err)
 		if (!v)
 			continue;
 		*v++ = '\0';
-		if (strcmp(l, "privileged") == 0) {
+		char **slot = NULL;
+		if (strcmp(l, "privileged") == 0)
 			c->privileged = strcmp(v, "true") == 0;
-		} else if (strcmp(l, "rootfs") == 0) {
-			free(pv->rootfs);
-			pv->rootfs = unescape(v);
-		} else if (strcmp(l, "lower") == 0) {
-			free(pv->lower);
-			pv->lower = unescape(v);
-		} else if (strcmp(l, "image_user") == 0) {
-			free(pv->img_user);
-			pv->img_user = unescape(v);
-		} else if (strcmp(l, "image_dir") == 0) {
-			free(pv->img_dir);
-			pv->img_dir = unescape(v);
-		} else if (strcmp(l, "created_ms") == 0) {
+		else if (strcmp(l, "rootfs") == 0)
+			slot = &pv->rootfs;
+		else if (strcmp(l, "lower") == 0)
+			slot = &pv->lower;
+		else if (strcmp(l, "cgroup") == 0)
+			slot = &pv->cgname;
+		else if (strcmp(l, "image_user") == 0)
+			slot = &pv->img_user;
+		else if (strcmp(l, "image_dir") == 0)
+			slot = &pv->img_dir;
+		else if (strcmp(l, "created_ms") == 0)
 			c->created_ms = strtoull(v, NULL, 10);
-		} else if (strcmp(l, "env") == 0) {
+		else if (strcmp(l, "env") == 0) {
 			c->env = xrealloc(c->env, (ne + 2) * sizeof(char *));
 			c->env[ne++] = unescape(v);
 			c->env[ne] = NULL;
 		}
+		if (slot) {
+			free(*slot);
+			*slot = unescape(v);
+		}
 	}
+	/* depots from before cgroups were named in the config */
+	if (!pv->cgname)
+		pv->cgname = xstrdup(c->handle);
 	return 0;
 }
 
@@ -965,36 +1160,28 @@ int rt_restore(const char *handle, struct rt_ctr **out, gfs_err *err)
 	}
 	cleanup_free char *sp = xasprintf("%s/stopped", c->dir);
 	c->stopped = access(sp, F_OK) == 0;
-	if (cg_open(rt_cfg.instance, handle, &c->cg, NULL) < 0)
+	if (cg_open(rt_cfg.instance, pv->cgname, &c->cg, NULL) < 0)
 		c->cg = NULL;
 
 	c->pidfd = find_init(c);
 	gfs_err cerr = {0};
 	pv->restoring = true;
 	if (c->pidfd >= 0 && connect_init(c, &cerr) == 0) {
-		/* neither running nor reported: lost (cannot happen unless
-		 * someone tampered with the depot) */
-		for (size_t i = 0; i < c->nprocs; i++) {
-			struct rt_proc *p = c->procs[i];
-			bool seen = false;
-			for (size_t k = 0; k < pv->nrunning; k++)
-				seen = seen || pv->running[k] == p->id;
-			if (!p->exited && !seen)
-				finish(c, p, 255);
-		}
-	} else if (c->pidfd >= 0 || c->sock >= 0) {
+		*out = c;
+		return 0;
+	}
+	c->ready = true;
+	if (c->pidfd >= 0 || c->sock >= 0) {
 		/* alive but deaf: unusable, so it goes */
 		rt_gone(c);
 	} else {
 		for (size_t i = 0; i < c->nprocs; i++)
 			finish(c, c->procs[i], 255);
 		c->stopped = true;
-		touch_stopped(c);
+		touch(c, "stopped");
 	}
 	pv->restoring = false;
-	free(pv->running);
-	pv->running = NULL;
-	pv->nrunning = 0;
+	rt_queue(c, RT_EV_READY, 0);
 	*out = c;
 	return 0;
 fail:
@@ -1002,82 +1189,138 @@ fail:
 	return gfs_error_wrap(err, "restoring %s", handle);
 }
 
-int rt_destroy(struct rt_ctr *c, gfs_err *err)
+void rt_kill(struct rt_ctr *c)
 {
-	int r = 0;
-
 	if (c->pidfd >= 0) {
 		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
-		struct pollfd pf = {c->pidfd, POLLIN, 0};
-		poll(&pf, 1, DESTROY_MS);
-		siginfo_t si;
-		/* reap it if it is our child and nobody did yet */
-		waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si,
-		       WEXITED | WNOHANG);
-	} else if (c->init_pid > 0) {
-		/* no pidfd: check that init.pid still names our init */
+		return;
+	}
+	if (c->init_pid > 0) {
+		/* no pidfd: only if init.pid still names our init */
 		int fd = find_init(c);
 		if (fd >= 0) {
 			syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
-			struct pollfd pf = {fd, POLLIN, 0};
-			poll(&pf, 1, DESTROY_MS);
-			close(fd);
+			c->pidfd = fd; /* EV_GONE when it is dead */
+			return;
 		}
 	}
+	rt_gone(c);
+}
+
+int rt_detach(struct rt_ctr *c, gfs_err *err)
+{
+	static unsigned seq;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cleanup_free char *to = xasprintf("%s/trash/%llx.%x.%u", rt_cfg.depot,
+					  (unsigned long long)ts.tv_sec,
+					  (unsigned)ts.tv_nsec, ++seq);
+	if (rename(c->dir, to) < 0)
+		return gfs_error_sys(err, errno, "moving %s to %s", c->dir, to);
+	free(c->dir);
+	c->dir = steal_ptr(to);
+	return 0;
+}
+
+int rt_destroy_cgroup(struct rt_ctr *c, gfs_err *err)
+{
+	struct rt_priv *pv = c->priv;
+	/* the reaper reaps the init as soon as it dies; until then the
+	 * zombie holds its cgroups, and cg_destroy waits (bounded) */
+	if (!c->cg && pv->cgname)
+		cg_open(rt_cfg.instance, pv->cgname, &c->cg, NULL);
+	if (!c->cg)
+		return 0;
+	/* what is left (nothing, once the init is dead) is killed */
+	int r = cg_destroy(c->cg, err);
+	c->cg = NULL;
+	free(pv->cgname);
+	pv->cgname = NULL;
+	return r < 0 ? gfs_error_wrap(err, "destroying %s", c->handle) : 0;
+}
+
+int rt_destroy_finish(struct rt_ctr *c, gfs_err *err)
+{
+	struct rt_priv *pv = c->priv;
+	int r = 0;
+	if (!c->cg && pv->cgname)
+		cg_open(rt_cfg.instance, pv->cgname, &c->cg, NULL);
 	if (c->cg) {
+		/* what is left (nothing, once the init is dead) is killed */
 		r = cg_destroy(c->cg, err);
 		c->cg = NULL;
 		if (r < 0)
 			gfs_error_wrap(err, "destroying %s", c->handle);
-	} else {
-		struct cg *cg = NULL;
-		if (cg_open(rt_cfg.instance, c->handle, &cg, NULL) == 0)
-			r = cg_destroy(cg, err);
 	}
-	int r2 = rt_store_ctr_remove(c->handle, c->dir, r < 0 ? NULL : err);
+	int r2 = rt_store_ctr_remove(c->dir, r < 0 ? NULL : err);
 	if (r == 0)
 		r = r2;
 	rt_ctr_free(c);
 	return r;
 }
 
-void rt_dispatch(struct rt_ctr *c, const struct rt_events *ev, void *ud)
+struct rt_ctr *rt_discard(const char *handle, gfs_err *err)
 {
+	struct rt_ctr *c = ctr_new(handle);
 	struct rt_priv *pv = c->priv;
-
-	while (c->sock >= 0 && rt_recv(c, 0, NULL) > 0)
-		;
-	if (c->pidfd >= 0) {
-		struct pollfd pf = {c->pidfd, POLLIN, 0};
-		if (poll(&pf, 1, 0) == 1) {
-			/* what it said before dying is still in the socket */
-			while (c->sock >= 0 && rt_recv(c, 0, NULL) > 0)
-				;
-			rt_gone(c);
-		}
+	gfs_err e = {0};
+	/* without a config yet, the cgroup (made first) has the handle's
+	 * name */
+	if (load_config(c, &e) < 0 && !pv->cgname)
+		pv->cgname = xstrdup(handle);
+	int fd = find_init(c);
+	if (fd >= 0)
+		syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+	c->pidfd = fd;
+	if (rt_detach(c, err) < 0) {
+		rt_ctr_free(c);
+		return NULL;
 	}
-	/* callbacks may call back into us: take the queue first */
-	while (pv->nq) {
-		struct rt_ev e = pv->q[0];
-		memmove(pv->q, pv->q + 1, (pv->nq - 1) * sizeof *pv->q);
-		pv->nq--;
-		if (e.kind == RT_EV_EXITED) {
-			struct rt_proc *p = rt_proc_find(c, e.id);
-			if (p && ev && ev->exited)
-				ev->exited(c, p, ud);
-		} else if (e.kind == RT_EV_STOPPED) {
-			if (ev && ev->stopped)
-				ev->stopped(c, ud);
-		} else if (ev && ev->gone) {
-			ev->gone(c, ud);
-		}
-	}
+	return c;
 }
 
-bool rt_pending(struct rt_ctr *c)
+int rt_discard_finish(struct rt_ctr *c, gfs_err *err)
 {
-	struct rt_priv *pv = c->priv;
-	return pv->nq > 0;
+	if (c->pidfd >= 0) {
+		/* a worker may wait: the init dies of SIGKILL at once */
+		struct pollfd pf = {c->pidfd, POLLIN, 0};
+		poll(&pf, 1, 5000);
+		close(c->pidfd);
+		c->pidfd = -1;
+	}
+	return rt_destroy_finish(c, err);
+}
+
+int rt_trash_empty(gfs_err *err)
+{
+	cleanup_free char *dir = xasprintf("%s/trash", rt_cfg.depot);
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT
+			   ? 0
+			   : gfs_error_sys(err, errno, "opening %s", dir);
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		struct rt_ctr *c = ctr_new("trash");
+		free(c->dir);
+		c->dir = xasprintf("%s/%s", dir, de->d_name);
+		gfs_err e = {0};
+		if (load_config(c, &e) < 0) {
+			struct rt_priv *pv = c->priv;
+			free(pv->cgname);
+			pv->cgname = NULL;
+		}
+		if (rt_destroy_finish(c, &e) < 0 && r == 0) {
+			r = -e.code;
+			if (err)
+				*err = e;
+		}
+	}
+	closedir(d);
+	return r;
 }
 
 struct rt_proc *rt_proc_find(struct rt_ctr *c, uint32_t id)
@@ -1093,6 +1336,18 @@ struct rt_proc *rt_proc_find(struct rt_ctr *c, uint32_t id)
 			hi = mid;
 	}
 	return NULL;
+}
+
+void rt_proc_add(struct rt_ctr *c, struct rt_proc *p)
+{
+	size_t i = c->nprocs;
+	c->procs = xrealloc(c->procs, (c->nprocs + 1) * sizeof *c->procs);
+	while (i > 0 && c->procs[i - 1]->id > p->id) {
+		c->procs[i] = c->procs[i - 1];
+		i--;
+	}
+	c->procs[i] = p;
+	c->nprocs++;
 }
 
 char *rt_proc_path(struct rt_ctr *c, uint32_t id, const char *name)

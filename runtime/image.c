@@ -14,6 +14,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "lib/buf.h"
 #include "runtime/image.h"
 #include "runtime/rt_priv.h"
@@ -246,9 +248,8 @@ void rt_image_free(struct rt_image *img)
 	memset(img, 0, sizeof *img);
 }
 
-int rt_image_prepare(const char *spec, const char *cache, bool shift,
-		     uid_t base, uint32_t count, struct rt_image *out,
-		     gfs_err *err)
+static int prepare(const char *spec, const char *cache, bool shift, uid_t base,
+		   uint32_t count, struct rt_image *out, gfs_err *err)
 {
 	struct stat st;
 	cleanup_free char *dir = NULL;
@@ -284,4 +285,45 @@ int rt_image_prepare(const char *spec, const char *cache, bool shift,
 		return r;
 	}
 	return 0;
+}
+
+/* Creates run on worker threads.  Two of the same image wait for each
+ * other (the second then finds the cache made); creates of other images
+ * never wait behind a slow unpack. */
+static pthread_mutex_t busy_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t busy_cond = PTHREAD_COND_INITIALIZER;
+static char **busy;
+static size_t nbusy;
+
+static bool is_busy(const char *key)
+{
+	for (size_t i = 0; i < nbusy; i++)
+		if (strcmp(busy[i], key) == 0)
+			return true;
+	return false;
+}
+
+int rt_image_prepare(const char *spec, const char *cache, bool shift,
+		     uid_t base, uint32_t count, struct rt_image *out,
+		     gfs_err *err)
+{
+	cleanup_free char *key = xasprintf("%d:%s", shift, spec ? spec : "");
+	pthread_mutex_lock(&busy_lock);
+	while (is_busy(key))
+		pthread_cond_wait(&busy_cond, &busy_lock);
+	busy = xrealloc(busy, (nbusy + 1) * sizeof *busy);
+	busy[nbusy++] = key;
+	pthread_mutex_unlock(&busy_lock);
+
+	int r = prepare(spec, cache, shift, base, count, out, err);
+
+	pthread_mutex_lock(&busy_lock);
+	for (size_t i = 0; i < nbusy; i++)
+		if (busy[i] == key) {
+			busy[i] = busy[--nbusy];
+			break;
+		}
+	pthread_cond_broadcast(&busy_cond);
+	pthread_mutex_unlock(&busy_lock);
+	return r;
 }

@@ -15,7 +15,6 @@
 #include "runtime/proto.h"
 #include "runtime/rt_priv.h"
 
-#define SPAWN_MS 10000
 #define DEFAULT_PATH                                                           \
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -65,18 +64,6 @@ static int write_small(struct rt_ctr *c, uint32_t id, const char *name,
 	return rt_write_file(p, text, strlen(text), err);
 }
 
-static void add_proc(struct rt_ctr *c, struct rt_proc *p)
-{
-	size_t i = c->nprocs;
-	c->procs = xrealloc(c->procs, (c->nprocs + 1) * sizeof *c->procs);
-	while (i > 0 && c->procs[i - 1]->id > p->id) {
-		c->procs[i] = c->procs[i - 1];
-		i--;
-	}
-	c->procs[i] = p;
-	c->nprocs++;
-}
-
 static void build_request(sbuf *b, uint32_t id, const struct rt_user *u,
 			  const char *dir, const struct gfs_procspec *spec,
 			  char **env)
@@ -110,8 +97,21 @@ static void build_request(sbuf *b, uint32_t id, const struct rt_user *u,
 	}
 }
 
-int rt_spawn(struct rt_ctr *c, const struct gfs_procspec *spec,
-	     struct rt_proc **out, gfs_err *err)
+int rt_reserve_id(struct rt_ctr *c, uint32_t *id, gfs_err *err)
+{
+	/* spent on disk before anything uses it: ids never repeat */
+	char n[16];
+	cleanup_free char *next = xasprintf("%s/next-id", c->dir);
+	snprintf(n, sizeof n, "%u\n", c->next_id + 1);
+	int r = rt_write_file(next, n, strlen(n), err);
+	if (r < 0)
+		return r;
+	*id = c->next_id++;
+	return 0;
+}
+
+int rt_spawn(struct rt_ctr *c, const struct gfs_procspec *spec, uint32_t id,
+	     const char *name, struct rt_proc **out, gfs_err *err)
 {
 	struct rt_user u;
 	int r;
@@ -139,15 +139,9 @@ int rt_spawn(struct rt_ctr *c, const struct gfs_procspec *spec,
 		return gfs_error(err, EINVAL, "dir %s is not absolute", dir);
 	}
 
-	/* the id is spent on disk before anything uses it */
-	uint32_t id = c->next_id++;
-	cleanup_free char *next = xasprintf("%s/next-id", c->dir);
-	char n[16];
-	snprintf(n, sizeof n, "%u\n", c->next_id);
-	r = rt_write_file(next, n, strlen(n), err);
-	if (r < 0) {
+	if (rt_proc_find(c, id)) {
 		rt_user_free(&u);
-		return r;
+		return gfs_error(err, EEXIST, "process %u exists", id);
 	}
 	cleanup_free char *pdir = xasprintf("%s/procs/%u", c->dir, id);
 	cleanup_free char *odir = xasprintf("%s/data/out/%u", c->dir, id);
@@ -169,9 +163,10 @@ int rt_spawn(struct rt_ctr *c, const struct gfs_procspec *spec,
 	cleanup_close int fo = -1, fe = -1, fi = -1, fk = -1;
 	cleanup_strv char **env = NULL;
 	sbuf b = SBUF_INIT;
-	struct rt_reply rep;
 
 	r = write_small(c, id, "command", cmdl, err);
+	if (r == 0 && name)
+		r = write_small(c, id, "name", name, err);
 	if (r < 0)
 		goto fail;
 	fo = open(po, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -202,21 +197,12 @@ int rt_spawn(struct rt_ctr *c, const struct gfs_procspec *spec,
 	r = rt_send(c, &b, fds, 4, err);
 	if (r < 0)
 		goto fail;
-	r = rt_wait_reply(c, "started", id, SPAWN_MS, &rep, err);
-	if (r < 0)
-		goto fail;
-	if (strcmp(rep.verb, "error") == 0) {
-		r = gfs_error(err, rep.num > 0 ? (int)rep.num : EIO, "%s",
-			      rep.msg);
-		goto fail;
-	}
 	struct rt_proc *p = xcalloc(1, sizeof *p);
 	p->id = id;
-	p->pid = rep.pid > 0 ? rep.pid : (pid_t)rep.num;
+	p->name = name ? xstrdup(name) : xasprintf("%u", id);
+	p->state = RT_STARTING;
 	p->command = steal_ptr(cmd);
-	snprintf(n, sizeof n, "%d\n", (int)p->pid);
-	write_small(c, id, "pid", n, NULL);
-	add_proc(c, p);
+	rt_proc_add(c, p);
 	*out = p;
 	sbuf_free(&b);
 	rt_user_free(&u);
@@ -227,6 +213,48 @@ fail:
 	rt_rm_rf(pdir, NULL);
 	rt_rm_rf(odir, NULL);
 	return r;
+}
+
+void rt_spawn_abandon(struct rt_ctr *c, struct rt_proc *p, const gfs_err *err)
+{
+	struct rt_priv *pv = c->priv;
+	if (p->state != RT_STARTING)
+		return;
+	p->state = RT_FAILED;
+	p->exited = true;
+	p->status = 255;
+	p->spawn_err = *err;
+	pv->abandoned =
+	    xrealloc(pv->abandoned, (pv->nabandoned + 1) * sizeof(uint32_t));
+	pv->abandoned[pv->nabandoned++] = p->id;
+	/* the init reads in order: a kill now reaches it if it started */
+	sbuf b = SBUF_INIT;
+	proto_add(&b, "signal");
+	proto_addu(&b, p->id);
+	proto_addu(&b, 9);
+	rt_send(c, &b, NULL, 0, NULL);
+	sbuf_free(&b);
+}
+
+void rt_proc_forget(struct rt_ctr *c, struct rt_proc *p)
+{
+	for (size_t i = 0; i < c->nprocs; i++)
+		if (c->procs[i] == p) {
+			memmove(c->procs + i, c->procs + i + 1,
+				(c->nprocs - i - 1) * sizeof *c->procs);
+			c->nprocs--;
+			break;
+		}
+	rt_proc_free(p);
+}
+
+int rt_proc_remove_files(const char *dir, uint32_t id, gfs_err *err)
+{
+	cleanup_free char *pdir = xasprintf("%s/procs/%u", dir, id);
+	cleanup_free char *odir = xasprintf("%s/data/out/%u", dir, id);
+	int r = rt_rm_rf(odir, err);
+	int r2 = rt_rm_rf(pdir, r < 0 ? NULL : err);
+	return r < 0 ? r : r2;
 }
 
 int rt_signal(struct rt_ctr *c, struct rt_proc *p, int sig, gfs_err *err)

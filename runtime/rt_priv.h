@@ -15,12 +15,21 @@
 /* rt_setup's config, strings owned. */
 extern struct rt_config rt_cfg;
 
-enum rt_ev_kind { RT_EV_EXITED, RT_EV_STOPPED, RT_EV_GONE };
-
 struct rt_ev {
 	enum rt_ev_kind kind;
 	uint32_t id;
 };
+
+/* A message waiting for room in the init's socket, with its fds. */
+struct rt_msg {
+	sbuf b;
+	int fds[4];
+	size_t nfds;
+};
+
+/* The queue of unsent messages holds at most this many bytes; past it a
+ * request fails (the init is not reading: frozen, or hostile). */
+#define RT_OUTQ_MAX (8u << 20)
 
 struct rt_priv {
 	struct rt_ev *q; /* events for the next rt_dispatch */
@@ -29,36 +38,27 @@ struct rt_priv {
 	char *lower;	/* the overlay lower dir */
 	char *img_user; /* the image's default user (OCI config), or NULL */
 	char *img_dir;	/* the image's working dir (OCI config), or NULL */
+	char *cgname;	/* the cgroup's name (the handle, unless taken) */
 	bool restoring; /* collecting "running" answers to hello */
 	uint32_t *running;
 	size_t nrunning;
+	struct rt_msg *outq;
+	size_t noutq, outq_bytes;
+	uint32_t *abandoned; /* spawns given up on: kill if they start */
+	size_t nabandoned;
 };
 
-/* A reply the caller waits for: started, error, ready. */
-struct rt_reply {
-	bool got;
-	char verb[16];
-	uint32_t id;
-	long long num; /* nspid (started) or errno (error) */
-	pid_t pid;     /* host pid from SCM_CREDENTIALS */
-	char msg[512];
-};
-
-/* One message from the init, applied to c (exits persisted and acked,
- * events queued); a reply is copied to want.  timeout_ms 0 never blocks.
- * Returns 1 when a message was handled, 0 when none came, negative when
- * the connection broke (c is then gone). */
-int rt_recv(struct rt_ctr *c, int timeout_ms, struct rt_reply *want);
-/* Sends a packet, waiting (bounded) for room. */
+/* Sends a packet, or queues it when the socket is full (rt_flush sends
+ * it later); fds are dup'ed for the queue.  Fails only when the init is
+ * gone or the queue is full. */
 int rt_send(struct rt_ctr *c, const sbuf *b, const int *fds, size_t nfds,
 	    gfs_err *err);
-/* Waits for a reply with verb (or "error") and id; other messages are
- * applied meanwhile. */
-int rt_wait_reply(struct rt_ctr *c, const char *verb, uint32_t id,
-		  int timeout_ms, struct rt_reply *r, gfs_err *err);
 /* The init is gone: close up, finish every process with 255, queue. */
 void rt_gone(struct rt_ctr *c);
 void rt_queue(struct rt_ctr *c, enum rt_ev_kind kind, uint32_t id);
+/* Inserts p into c->procs (sorted by id). */
+void rt_proc_add(struct rt_ctr *c, struct rt_proc *p);
+void rt_proc_free(struct rt_proc *p);
 
 /* Files.  rt_write_file writes a temporary and renames it into place. */
 int rt_write_file(const char *path, const char *data, size_t len, gfs_err *err);
@@ -72,6 +72,18 @@ int rt_rm_rf(const char *path, gfs_err *err);
 int rt_rm_tree_at(int dfd, const char *name);
 /* Field 22 of /proc/PID/stat: tells a pid from its reuse. */
 int rt_starttime(pid_t pid, unsigned long long *out);
+
+/* The reaper (runtime/reaper.c): connects to the depot's, or starts one
+ * (a fork: call before any thread exists). */
+int rt_reaper_setup(const char *depot, gfs_err *err);
+/* Clones an init with flags (namespaces) from the reaper, which stays its
+ * parent; fds: sync socket, listening socket, the init's exe, /dev/null.
+ * Thread-safe. */
+int rt_reaper_clone(unsigned long flags, bool userns, const int fds[4],
+		    pid_t *pid, int *pidfd, gfs_err *err);
+void rt_reaper_close(void);
+/* The reaper's pid when this daemon started it, else 0. */
+pid_t rt_reaper_pid(void);
 
 struct rt_user {
 	uid_t uid;

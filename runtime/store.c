@@ -15,6 +15,7 @@
 #include "lib/buf.h"
 #include "quota/quota.h"
 #include "runtime/rt.h"
+#include "runtime/rt_priv.h"
 #include "runtime/store.h"
 
 static struct quota_store *store;
@@ -60,6 +61,8 @@ int rt_store_setup(const struct rt_config *cfg, gfs_err *err)
 	r = link_into_store(cfg->depot, "containers", err);
 	if (r == 0)
 		r = link_into_store(cfg->depot, "images", err);
+	if (r == 0)
+		r = link_into_store(cfg->depot, "trash", err);
 	if (r < 0) {
 		quota_store_close(store, false, NULL);
 		store = NULL;
@@ -68,19 +71,27 @@ int rt_store_setup(const struct rt_config *cfg, gfs_err *err)
 	return 0;
 }
 
-static char *subvol_name(const char *handle)
+/* The data subvolume of the container directory dir, by its name in the
+ * store: "containers/H/data" for a live one, "trash/T/data" for one
+ * being destroyed (the last two components of dir). */
+static char *subvol_name(const char *dir)
 {
-	return xasprintf("containers/%s/data", handle);
+	const char *s = dir + strlen(dir);
+	int slashes = 0;
+	while (s > dir && slashes < 2)
+		if (*--s == '/')
+			slashes++;
+	return xasprintf("%s/data", slashes == 2 ? s + 1 : s);
 }
 
-int rt_store_ctr_dir(const char *handle, const char *dir, gfs_err *err)
+int rt_store_ctr_dir(const char *dir, gfs_err *err)
 {
 	cleanup_free char *data = xasprintf("%s/data", dir);
 	if (!store)
 		return mkdir(data, 0711) < 0
 			   ? gfs_error_sys(err, errno, "creating %s", data)
 			   : 0;
-	cleanup_free char *name = subvol_name(handle);
+	cleanup_free char *name = subvol_name(dir);
 	int r = quota_subvol_create(store, name, NULL, err);
 	if (r < 0)
 		return r;
@@ -88,10 +99,10 @@ int rt_store_ctr_dir(const char *handle, const char *dir, gfs_err *err)
 	return 0;
 }
 
-int rt_store_ctr_remove(const char *handle, const char *dir, gfs_err *err)
+int rt_store_ctr_remove(const char *dir, gfs_err *err)
 {
 	if (store) {
-		cleanup_free char *name = subvol_name(handle);
+		cleanup_free char *name = subvol_name(dir);
 		int r = quota_subvol_destroy(store, name, err);
 		if (r < 0 && r != -ENOENT)
 			return r;
@@ -106,7 +117,7 @@ int rt_disk_limit(struct rt_ctr *c, uint64_t bytes, gfs_err *err)
 		return gfs_error(
 		    err, ENOTSUP,
 		    "the depot has no disk store (--store-size 0)");
-	cleanup_free char *name = subvol_name(c->handle);
+	cleanup_free char *name = subvol_name(c->dir);
 	return quota_set_limit(store, name, bytes, err);
 }
 
@@ -116,7 +127,7 @@ int rt_disk_usage(struct rt_ctr *c, uint64_t *bytes, uint64_t *inodes,
 	*bytes = *inodes = 0;
 	if (!store)
 		return 0;
-	cleanup_free char *name = subvol_name(c->handle);
+	cleanup_free char *name = subvol_name(c->dir);
 	return quota_usage(store, name, bytes, inodes, err);
 }
 
@@ -130,6 +141,7 @@ uint64_t rt_disk_capacity(void)
 
 void rt_shutdown(bool unmount)
 {
+	rt_reaper_close();
 	if (!store)
 		return;
 	gfs_err err = {0};

@@ -17,7 +17,8 @@ struct init_cfg {
 	const char *lower; /* image tree, the overlay's lower dir */
 	const char *dir;   /* DEPOT/containers/HANDLE */
 	bool privileged;
-	char **binds; /* SRC:DST[:ro], NULL-terminated */
+	char **binds;		    /* SRC:DST[:ro], NULL-terminated */
+	const char *hosts, *resolv; /* /etc files to write, or NULL */
 };
 
 /* Mounts the overlay, binds, /proc, /sys, /dev; sets the hostname, brings
@@ -41,10 +42,14 @@ struct spawn_req {
 	int fds[4]; /* stdin, stdin keeper, stdout, stderr */
 };
 
-/* Forks and execs; returns once exec succeeded (0, *pid set) or failed
- * (negative errno with the reason; the child is reaped). */
-int init_spawn(const struct spawn_req *rq, bool privileged, pid_t *pid,
-	       gfs_err *err);
+/* Forks the child, which sets itself up and execs; returns at once with
+ * its pid and *efd, a nonblocking pipe that reads EOF once exec succeeded
+ * or the reason when anything before it failed. */
+int init_spawn_start(const struct spawn_req *rq, bool privileged, pid_t *pid,
+		     int *efd, gfs_err *err);
+/* After efd polled readable: 0 when the child exec'd, 1 when nothing is
+ * there yet, negative with the reason when it failed (it then exits). */
+int init_spawn_result(int efd, gfs_err *err);
 
 /* Raises the init's soft RLIMIT_NOFILE to the hard one (it keeps four fds
  * per process that still writes output); init_spawn gives children the

@@ -4,6 +4,8 @@
  * the container's ps must show a bare "gardenfs-init", no host path.  We
  * build the root, say "ok" (or why not) on fd 3, and serve. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -38,8 +40,53 @@ static char *read_config(struct init_cfg *cfg, char ***fields)
 	cfg->dir = f[3];
 	cfg->privileged = strcmp(f[4], "1") == 0;
 	cfg->binds = f + 5; /* proto_split NULL-terminates */
+	cfg->hosts = cfg->resolv = NULL;
+	/* after the binds, "--" and KEY VALUE pairs */
+	for (size_t i = 5; i < n; i++) {
+		if (strcmp(f[i], "--") != 0)
+			continue;
+		f[i] = NULL;
+		for (size_t k = i + 1; k + 1 < n; k += 2) {
+			if (strcmp(f[k], "hosts") == 0)
+				cfg->hosts = f[k + 1];
+			else if (strcmp(f[k], "resolv") == 0)
+				cfg->resolv = f[k + 1];
+		}
+		break;
+	}
 	*fields = f;
 	return buf;
+}
+
+/* /etc/hosts and /etc/resolv.conf as the daemon made them, written inside
+ * the new root as its root (0644: its root may change them, its other
+ * users may not).  A symlink there (an image's) is replaced, not
+ * followed. */
+static int write_etc(const char *name, const char *text, gfs_err *err)
+{
+	if (!text)
+		return 0;
+	if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
+		return gfs_error_sys(err, errno, "creating /etc");
+	cleanup_free char *path = xasprintf("/etc/%s", name);
+	cleanup_free char *tmp = xasprintf("/etc/.%s.gardenfs", name);
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		      0644);
+	if (fd < 0)
+		return gfs_error_sys(err, errno, "creating %s", path);
+	size_t len = strlen(text);
+	ssize_t w = write(fd, text, len);
+	int e = w == (ssize_t)len ? 0 : (w < 0 ? errno : EIO);
+	fchmod(fd, 0644);
+	close(fd);
+	if (e == 0 && rename(tmp, path) < 0)
+		e = errno;
+	if (e) {
+		unlink(tmp);
+		return gfs_error_sys(err, e, "writing %s", path);
+	}
+	return 0;
 }
 
 int main(void)
@@ -54,6 +101,15 @@ int main(void)
 		return 2;
 	}
 	if (init_rootfs(&cfg, &err) < 0) {
+		char *line = xasprintf("error %d %s", err.code, err.msg);
+		report(line);
+		free(line);
+		free(fields);
+		free(buf);
+		return 1;
+	}
+	if (write_etc("hosts", cfg.hosts, &err) < 0 ||
+	    write_etc("resolv.conf", cfg.resolv, &err) < 0) {
 		char *line = xasprintf("error %d %s", err.code, err.msg);
 		report(line);
 		free(line);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <time.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -32,7 +33,18 @@ struct proc {
 	int status;
 	int keeper;   /* write end of the stdin FIFO: EOF waits for "eof" */
 	uint64_t gen; /* ties the process to its pumps */
+	/* forked, exec not yet confirmed: efd reads EOF once it exec'd, the
+	 * reason when it failed; killed if neither comes by the deadline */
+	bool starting;
+	bool reported; /* a hello called it running already */
+	int efd;
+	uint64_t deadline;
 };
+
+/* A child that has not exec'd after this long is stuck (stopped by
+ * someone, or looping in a hostile image's setup): it is killed and the
+ * spawn fails. */
+#define SPAWN_TIMEOUT_MS 10000
 
 /* A process's stdout or stderr: the read end of the pipe it writes to and
  * the output file (O_APPEND) it goes to.  The process gets a pipe, not the
@@ -274,6 +286,61 @@ static void check_stopped(void)
 	put_words(0, "stopped", 0);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void reply_error(unsigned long long id, const gfs_err *e);
+
+static void proc_remove(struct proc *p)
+{
+	if (p->keeper >= 0)
+		close(p->keeper);
+	if (p->efd >= 0)
+		close(p->efd);
+	*p = procs[--nprocs];
+}
+
+/* A starting process gave its verdict (or its time is up): it runs now,
+ * or the spawn fails.  Returns false when p is gone from the table. */
+static bool settle(struct proc *p, bool timed_out)
+{
+	gfs_err e = {0};
+	int r = timed_out ? gfs_error(&e, ETIMEDOUT,
+				      "the process did not start within %d s "
+				      "(stopped before exec?)",
+				      SPAWN_TIMEOUT_MS / 1000)
+			  : init_spawn_result(p->efd, &e);
+	if (r == 1)
+		return true;
+	close(p->efd);
+	p->efd = -1;
+	p->starting = false;
+	if (r == 0) {
+		put_pair("started", p->id, p->pid, p->pid);
+		return true;
+	}
+	if (timed_out)
+		kill(p->pid, SIGKILL);
+	reply_error(p->id, &e);
+	if (p->reported) {
+		/* a daemon was told it runs: it must learn an exit */
+		p->exited = true;
+		p->status = 255;
+		if (p->keeper >= 0)
+			close(p->keeper);
+		p->keeper = -1;
+		put_pair("exit", p->id, p->status, 0);
+		return true;
+	}
+	/* it is reaped as a stranger when it goes */
+	proc_remove(p);
+	return false;
+}
+
 static void reap(void)
 {
 	int st;
@@ -283,6 +350,9 @@ static void reap(void)
 		struct proc *p = find_pid(pid);
 		if (!p)
 			continue; /* an orphan that was reparented to us */
+		/* dead before we read its verdict: it is there by now */
+		if (p->starting && !settle(p, false))
+			continue;
 		p->exited = true;
 		p->status =
 		    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -299,10 +369,12 @@ static void do_hello(void)
 {
 	for (size_t i = 0; i < nprocs; i++) {
 		struct proc *p = &procs[i];
-		if (p->exited)
+		if (p->exited) {
 			put_pair("exit", p->id, p->status, 0);
-		else
+		} else {
+			p->reported = true;
 			put_pair("running", p->id, p->pid, p->pid);
+		}
 	}
 	if (stopped)
 		put_words(0, "stopped", 0);
@@ -416,16 +488,24 @@ static void do_spawn(char **f, size_t n, int *fds, size_t nfds)
 		goto out;
 	rq.fds[2] = po[1];
 	rq.fds[3] = pe[1];
-	if (init_spawn(&rq, privileged, &pid, &e) < 0)
+	int efd;
+	if (init_spawn_start(&rq, privileged, &pid, &efd, &e) < 0)
 		goto out;
 	uint64_t gen = next_gen++;
 	procs = xrealloc(procs, (nprocs + 1) * sizeof *procs);
-	procs[nprocs++] = (struct proc){rq.id, pid, false, 0, fds[1], gen};
+	procs[nprocs++] = (struct proc){
+	    .id = rq.id,
+	    .pid = pid,
+	    .keeper = fds[1],
+	    .gen = gen,
+	    .starting = true,
+	    .efd = efd,
+	    .deadline = mono_ms() + SPAWN_TIMEOUT_MS,
+	};
 	fds[1] = -1;
 	pump_add(gen, po[0], fds[2]);
 	pump_add(gen, pe[0], fds[3]);
 	po[0] = pe[0] = fds[2] = fds[3] = -1;
-	put_pair("started", rq.id, pid, pid);
 out:
 	if (e.code)
 		reply_error(id, &e);
@@ -494,7 +574,7 @@ static void handle(char **f, size_t n, int *fds, size_t nfds)
 			close(p->keeper);
 		p->keeper = -1;
 	} else if (strcmp(verb, "ack") == 0 && p->exited) {
-		*p = procs[--nprocs];
+		proc_remove(p);
 	}
 }
 
@@ -547,8 +627,8 @@ int init_serve(int lsock, bool priv)
 	size_t npf = 0;
 	for (;;) {
 		pumps_compact();
-		if (npf < 4 + npumps) {
-			npf = 4 + npumps;
+		if (npf < 4 + npumps + nprocs) {
+			npf = 4 + npumps + nprocs;
 			pf = xrealloc(pf, npf * sizeof *pf);
 		}
 		/* a negative fd (no connection) is ignored by poll */
@@ -560,10 +640,41 @@ int init_serve(int lsock, bool priv)
 		size_t np = npumps;
 		for (size_t i = 0; i < np; i++)
 			pf[4 + i] = (struct pollfd){pumps[i].rfd, POLLIN, 0};
-		if (poll(pf, 4 + np, -1) < 0) {
+		/* the verdicts of starting processes, and their deadlines */
+		size_t ns = 0;
+		int timeout = -1;
+		uint64_t now = mono_ms();
+		for (size_t i = 0; i < nprocs; i++) {
+			if (!procs[i].starting)
+				continue;
+			pf[4 + np + ns++] =
+			    (struct pollfd){procs[i].efd, POLLIN, 0};
+			uint64_t left = procs[i].deadline > now
+					    ? procs[i].deadline - now
+					    : 0;
+			if (timeout < 0 || left < (uint64_t)timeout)
+				timeout = (int)left;
+		}
+		if (poll(pf, 4 + np + ns, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
+		}
+		now = mono_ms();
+		for (size_t i = 0; i < nprocs;) {
+			struct proc *p = &procs[i];
+			bool stay = true;
+			if (p->starting && p->deadline <= now)
+				stay = settle(p, true);
+			else if (p->starting)
+				for (size_t k = 0; k < ns; k++)
+					if (pf[4 + np + k].fd == p->efd &&
+					    pf[4 + np + k].revents) {
+						stay = settle(p, false);
+						break;
+					}
+			if (stay)
+				i++;
 		}
 		/* pumps only grow at the end and close in place during a
 		 * round: index i is still pf[4 + i] */

@@ -216,11 +216,10 @@ static __attribute__((noreturn)) void child(const struct spawn_req *rq,
 	fail(efd, -r, "exec %s", rq->path);
 }
 
-int init_spawn(const struct spawn_req *rq, bool privileged, pid_t *pid,
-	       gfs_err *err)
+int init_spawn_start(const struct spawn_req *rq, bool privileged, pid_t *pid,
+		     int *efd, gfs_err *err)
 {
 	int p[2];
-	struct failure f;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return gfs_error_sys(err, errno, "pipe");
@@ -236,19 +235,23 @@ int init_spawn(const struct spawn_req *rq, bool privileged, pid_t *pid,
 		child(rq, privileged, p[1]);
 	}
 	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	*pid = c;
+	*efd = p[0];
+	return 0;
+}
+
+int init_spawn_result(int efd, gfs_err *err)
+{
+	struct failure f;
 	ssize_t n;
 	do
-		n = read(p[0], &f, sizeof f);
+		n = read(efd, &f, sizeof f);
 	while (n < 0 && errno == EINTR);
-	close(p[0]);
-	if (n == 0) {
-		*pid = c;
+	if (n < 0 && errno == EAGAIN)
+		return 1;
+	if (n == 0)
 		return 0;
-	}
-	/* it failed before exec and _exits now; it is not in the table, so
-	 * reap it here */
-	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
-		;
 	if (n != (ssize_t)sizeof f)
 		return gfs_error(err, EIO, "spawn: the child died before exec");
 	f.what[sizeof f.what - 1] = '\0';

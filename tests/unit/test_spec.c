@@ -397,8 +397,8 @@ static void test_create_empty(void **state)
 	assert_strv(cs.binds, (const char *[]){NULL});
 	assert_null(cs.network);
 	assert_false(cs.memory_set || cs.cpu_set || cs.pids_set);
-	assert_null(cs.disk);
-	assert_null(cs.bandwidth);
+	assert_false(cs.disk_set);
+	assert_false(cs.bandwidth_set);
 	gfs_createspec_free(&cs);
 	assert_true(is_zero(&cs, sizeof cs));
 
@@ -440,8 +440,13 @@ static void test_create_full(void **state)
 	assert_true(cs.cpu == 512);
 	assert_true(cs.pids_set);
 	assert_true(cs.pids == 0);
-	assert_string_equal(cs.disk, "byte_hard=1G,inode_hard=1000");
-	assert_string_equal(cs.bandwidth, "1M:64K");
+	assert_true(cs.disk_set);
+	assert_int_equal(cs.disk.v[GFS_DISK_BYTE_HARD], 1ULL << 30);
+	assert_int_equal(cs.disk.v[GFS_DISK_INODE_HARD], 1000);
+	assert_int_equal(cs.disk.v[GFS_DISK_BLOCK_HARD], 0);
+	assert_true(cs.bandwidth_set);
+	assert_int_equal(cs.rate, 1 << 20);
+	assert_int_equal(cs.burst, 64 << 10);
 	gfs_createspec_free(&cs);
 }
 
