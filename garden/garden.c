@@ -88,8 +88,8 @@ static bool wants_output(struct gdn_waiter *head)
 /* Output is watched while somebody waits for it. */
 static void output_watch_update(struct gdn_proc *p)
 {
-	bool want = p->state != GDN_EXITED && p->c &&
-		    p->c->phase == GDN_LIVE && wants_output(p->waiters);
+	bool want = p->state != GDN_EXITED && p->c && p->c->phase == GDN_LIVE &&
+		    wants_output(p->waiters);
 	if (want != (p->watching != 0)) {
 		p->watching = want;
 		if (gdn_bk->watch_output)
@@ -405,8 +405,7 @@ int gdn_create(struct gfs_createspec *spec, gdn_done_fn done, void *arg,
 	if (!gfs_handle_is_valid(spec->handle, err))
 		r = -EINVAL;
 	else if (hash_get(&registry, spec->handle))
-		r = gfs_error(err, EEXIST, "container %s exists",
-			      spec->handle);
+		r = gfs_error(err, EEXIST, "container %s exists", spec->handle);
 	else if (nlive + ncreating >= gdn_cfg.max_containers)
 		r = gfs_error(err, ENOSPC, "all %llu containers are in use",
 			      (unsigned long long)gdn_cfg.max_containers);
@@ -731,8 +730,9 @@ void gdn_bk_oom(struct gdn_ctr *c)
 int gdn_set_grace(struct gdn_ctr *c, uint64_t seconds, gfs_err *err)
 {
 	if (seconds > 100ULL * 365 * 24 * 3600)
-		return gfs_error(err, EINVAL, "grace: %llu seconds is over a "
-					      "century",
+		return gfs_error(err, EINVAL,
+				 "grace: %llu seconds is over a "
+				 "century",
 				 (unsigned long long)seconds);
 	int r = gdn_meta_save_u64(c, "grace", seconds, err);
 	if (r < 0)
@@ -746,8 +746,7 @@ int gdn_set_grace(struct gdn_ctr *c, uint64_t seconds, gfs_err *err)
 
 static const char *const limit_names[GDN_LIM_N] = {"memory", "cpu", "pids"};
 
-int gdn_set_limit(struct gdn_ctr *c, enum gdn_limit l, uint64_t v,
-		  gfs_err *err)
+int gdn_set_limit(struct gdn_ctr *c, enum gdn_limit l, uint64_t v, gfs_err *err)
 {
 	uint64_t old = c->limit[l];
 	int r = gdn_bk->set_limit(c, l, v, err);
@@ -812,8 +811,8 @@ int gdn_metrics(struct gdn_ctr *c, struct gdn_metrics *m, gfs_err *err)
 		return gfs_error_wrap(err, "metrics");
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec * 1000 +
-		       (uint64_t)ts.tv_nsec / 1000000;
+	uint64_t now =
+	    (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	m->age_ms = now > c->created_ms ? now - c->created_ms : 0;
 	return 0;
 }
@@ -847,8 +846,8 @@ int gdn_capacity(struct gdn_capacity *cap, gfs_err *err)
 bool gdn_prop_name_ok(const char *name, gfs_err *err)
 {
 	size_t n = strlen(name);
-	if (n == 0 || n > 255 || strchr(name, '/') ||
-	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+	if (n == 0 || n > 255 || strchr(name, '/') || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
 		return gfs_error(err, EINVAL,
 				 "property names are file names: 1-255 "
 				 "bytes, no '/', not . or ..") &&
@@ -1026,9 +1025,8 @@ static void start_overdue(struct loop_timer *t)
 {
 	struct gdn_proc *p = gfs_container_of(t, struct gdn_proc, start_timer);
 	gfs_err err;
-	gfs_error(&err, ETIMEDOUT,
-		  "process %s did not start within %llu s", p->name,
-		  (unsigned long long)gdn_cfg.spawn_timeout_ms / 1000);
+	gfs_error(&err, ETIMEDOUT, "process %s did not start within %llu s",
+		  p->name, (unsigned long long)gdn_cfg.spawn_timeout_ms / 1000);
 	if (p->c && gdn_bk->spawn_abandon)
 		gdn_bk->spawn_abandon(p->c, p, &err);
 	gdn_bk_spawn_failed(p, &err);
@@ -1202,8 +1200,7 @@ int gdn_stdin_eof(struct gdn_proc *p, gfs_err *err)
 int gdn_tty_resize(struct gdn_proc *p, int columns, int rows, gfs_err *err)
 {
 	if (!p->tty)
-		return gfs_error(err, EINVAL, "process %s has no tty",
-				 p->name);
+		return gfs_error(err, EINVAL, "process %s has no tty", p->name);
 	if (p->state == GDN_EXITED || !p->c)
 		return gfs_error(err, ESRCH, "process %s has exited", p->name);
 	if (!gdn_bk->tty_resize)

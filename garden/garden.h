@@ -88,10 +88,10 @@ struct gdn_ctr {
 	char *handle;
 	uint32_t slot; /* small, stable for its life: fronts' inode numbers */
 	enum gdn_phase phase;
-	bool stopped;	 /* Info's state: "stopped" when true */
-	bool restoring;	 /* restored, its init has not answered yet */
-	uint64_t grace;	 /* seconds; 0 = never */
-	sbuf events;	 /* "oom\n"... */
+	bool stopped;		   /* Info's state: "stopped" when true */
+	bool restoring;		   /* restored, its init has not answered yet */
+	uint64_t grace;		   /* seconds; 0 = never */
+	sbuf events;		   /* "oom\n"... */
 	uint64_t limit[GDN_LIM_N]; /* as written (0: none) */
 	struct gfs_disk disk;	   /* as written */
 	uint64_t bw_rate, bw_burst;
@@ -99,15 +99,15 @@ struct gdn_ctr {
 	hash props;		  /* by name: struct gdn_prop */
 	struct gdn_prop **pslots; /* by slot; NULL where removed */
 	uint32_t npslots;
-	hash procs;		  /* by name: struct gdn_proc, live and exited */
-	struct gdn_proc **pbyid;  /* sorted by id */
+	hash procs;		 /* by name: struct gdn_proc, live and exited */
+	struct gdn_proc **pbyid; /* sorted by id */
 	size_t nprocs;
-	uint64_t created_ms;	  /* CLOCK_REALTIME */
-	char *path;		  /* container_path of Info */
+	uint64_t created_ms;	       /* CLOCK_REALTIME */
+	char *path;		       /* container_path of Info */
 	uint64_t ver_info, ver_events; /* bumped on change (for poll) */
 	/* private to garden/ */
 	unsigned refs;
-	unsigned holds;		   /* open files and streams: grace waits */
+	unsigned holds; /* open files and streams: grace waits */
 	struct loop_timer grace_timer;
 	struct loop_timer stop_timer;  /* a stop that takes too long */
 	struct loop_timer ready_timer; /* a create or restore that hangs */
@@ -327,7 +327,7 @@ struct gdn_config {
 	/* a create or restore whose init does not answer in this long
 	 * fails; a spawn likewise; a stop falls back to killing */
 	uint64_t ready_timeout_ms, spawn_timeout_ms, stop_timeout_ms;
-	bool foreground; /* log to stderr, else syslog */
+	bool foreground;   /* log to stderr, else syslog */
 	char *errors_path; /* the top level's errors file, or NULL */
 };
 

@@ -33,8 +33,7 @@ void gdn_log(const char *fmt, ...)
 	va_end(ap);
 }
 
-int gdn_write_file(const char *path, const void *data, size_t len,
-		   gfs_err *err)
+int gdn_write_file(const char *path, const void *data, size_t len, gfs_err *err)
 {
 	cleanup_free char *tmp = xasprintf("%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -64,8 +64,7 @@ static int render(struct gfs_fh *fh, gfs_err *err)
 				 : 0;
 }
 
-static void text_read(fuse_req_t req, struct gfs_fh *fh, size_t size,
-		      off_t off)
+static void text_read(fuse_req_t req, struct gfs_fh *fh, size_t size, off_t off)
 {
 	if (off == 0 || fh->text.s == NULL) {
 		gfs_err err = {0};
@@ -108,8 +107,9 @@ static void run_cmd(fuse_req_t req, struct gfs_fh *fh, const char *buf,
 	cleanup_free char *line = NULL;
 	int r;
 	if (size > max)
-		r = gfs_error(&err, EINVAL, "%s: a command is at most %zu bytes",
-			      row->name, max);
+		r = gfs_error(&err, EINVAL,
+			      "%s: a command is at most %zu bytes", row->name,
+			      max);
 	else
 		r = still_there(fh, &err);
 	if (r == 0 && !row->raw)
@@ -123,10 +123,9 @@ static void run_cmd(fuse_req_t req, struct gfs_fh *fh, const char *buf,
 	if (r < 0) {
 		if (!err.code)
 			gfs_error(&err, -r, "%s: %s", row->name, strerror(-r));
-		gfs_reply_fail(req,
-			       fh->x.c && fh->x.c->phase == GDN_LIVE ? fh->x.c
-								     : NULL,
-			       &err);
+		gfs_reply_fail(
+		    req, fh->x.c && fh->x.c->phase == GDN_LIVE ? fh->x.c : NULL,
+		    &err);
 		return;
 	}
 	fh->wrote = true;
@@ -175,13 +174,13 @@ const struct gfs_kind gfs_kind_clone = {
 
 /* --- properties --- */
 
-static int prop_open(struct gfs_fh *fh, struct fuse_file_info *fi,
-		     gfs_err *err)
+static int prop_open(struct gfs_fh *fh, struct fuse_file_info *fi, gfs_err *err)
 {
 	(void)err;
 	/* O_TRUNC empties the value only if nothing is written before
 	 * close: a refused write must leave the old value */
-	fh->trunc = (fi->flags & O_ACCMODE) != O_RDONLY && (fi->flags & O_TRUNC);
+	fh->trunc =
+	    (fi->flags & O_ACCMODE) != O_RDONLY && (fi->flags & O_TRUNC);
 	return 0;
 }
 
@@ -195,8 +194,7 @@ static struct gdn_prop *prop_of(struct gfs_fh *fh)
 	return p == fh->x.prop ? p : NULL;
 }
 
-static void prop_read(fuse_req_t req, struct gfs_fh *fh, size_t size,
-		      off_t off)
+static void prop_read(fuse_req_t req, struct gfs_fh *fh, size_t size, off_t off)
 {
 	if (off == 0 || !fh->text.s) {
 		struct gdn_prop *p = prop_of(fh);
@@ -239,9 +237,10 @@ static void prop_write(fuse_req_t req, struct gfs_fh *fh, const char *buf,
 				  "property %s: writes must be sequential",
 				  name);
 		else
-			gfs_error(&err, EFBIG,
-				  "property %s: values are limited to %zu bytes",
-				  name, gfs_prop_max);
+			gfs_error(
+			    &err, EFBIG,
+			    "property %s: values are limited to %zu bytes",
+			    name, gfs_prop_max);
 		gfs_err e2 = {0};
 		if (gdn_prop_set(c, name, fh->text.s ? fh->text.s : "",
 				 fh->text.len, NULL, &e2) < 0)
@@ -413,8 +412,7 @@ static void wait_wake(struct gdn_waiter *w, enum gdn_event ev)
 		gfs_park_done(pk);
 }
 
-static void wait_read(fuse_req_t req, struct gfs_fh *fh, size_t size,
-		      off_t off)
+static void wait_read(fuse_req_t req, struct gfs_fh *fh, size_t size, off_t off)
 {
 	(void)off;
 	if (wait_try(req, fh, size))

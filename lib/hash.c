@@ -27,7 +27,8 @@ static struct hash_slot *find(const hash *t, const char *key, uint32_t h)
 		struct hash_slot *s = &t->slots[i];
 		if (!s->key)
 			return NULL;
-		if (s->key != HASH_TOMB && s->h == h && strcmp(s->key, key) == 0)
+		if (s->key != HASH_TOMB && s->h == h &&
+		    strcmp(s->key, key) == 0)
 			return s;
 	}
 }

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define gfs_container_of(p, type, member)                                      \
-	((type *)((char *)(p) - offsetof(type, member)))
+	((type *)((char *)(p)-offsetof(type, member)))
 
 struct loop_watch;
 typedef void (*loop_watch_fn)(struct loop_watch *w, uint32_t events);

@@ -107,8 +107,8 @@ static void do_clone(int conn, char **f, size_t n, int *fds, size_t nfds)
 	/* only the namespaces an init is made with, and SIGCHLD to us */
 	flags &= CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
 		 CLONE_NEWNET | CLONE_NEWUSER | CLONE_NEWCGROUP;
-	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL,
-				   NULL);
+	pid_t pid =
+	    (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
 		char m[64];
 		snprintf(m, sizeof m, "clone: %s", strerror(errno));
@@ -219,14 +219,15 @@ static __attribute__((noreturn)) void reaper_main(int lsock, int first)
 			if (f && n && strcmp(f[0], "clone") == 0)
 				do_clone(conns[i], f, n, fds, nfds);
 			else
-				reply_error(conns[i], EINVAL, "unknown request");
+				reply_error(conns[i], EINVAL,
+					    "unknown request");
 			for (size_t k = 0; k < nfds; k++)
 				close(fds[k]);
 		}
 		if (pf[1].revents) {
 			int c = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
-			if (c >= 0 && (nconns == REAPER_MAX_CONNS ||
-				       !peer_is_ours(c)))
+			if (c >= 0 &&
+			    (nconns == REAPER_MAX_CONNS || !peer_is_ours(c)))
 				close(c);
 			else if (c >= 0)
 				conns[nconns++] = c;
@@ -346,9 +347,9 @@ int rt_reaper_clone(unsigned long flags, bool userns, const int fds[4],
 	proto_addu(&b, flags);
 	proto_addu(&b, userns ? 1 : 0);
 	pthread_mutex_lock(&reaper_lock);
-	int r = reaper_conn < 0 ? -EPIPE
-				: proto_send(reaper_conn, b.s, b.len, fds, 4,
-					     NULL);
+	int r = reaper_conn < 0
+		    ? -EPIPE
+		    : proto_send(reaper_conn, b.s, b.len, fds, 4, NULL);
 	ssize_t len = r < 0 ? r
 			    : proto_recv(reaper_conn, buf, sizeof buf - 1, got,
 					 &ngot, NULL);

@@ -141,7 +141,7 @@ static void test_ids_and_scopes(void **state)
 		assert_int_equal(gfs_row_by_id((uint8_t)id)->id, id);
 		n++;
 	}
-	assert_int_equal(n, 29);
+	assert_int_equal(n, 28);
 	assert_int_equal(gfs_root.id, 1);
 	assert_int_equal(at("ping")->scope, GFS_TOP);
 	assert_int_equal(at("*")->scope, GFS_CTR);
