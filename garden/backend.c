@@ -553,7 +553,7 @@ struct rm_job {
 static void rm_work(struct loop_job *j)
 {
 	struct rm_job *r = gfs_container_of(j, struct rm_job, job);
-	rt_proc_remove_files(r->dir, r->id, NULL);
+	rt_proc_remove_files(r->dir, r->id, GFS_IGNORE);
 }
 
 static void rm_done(struct loop_job *j)

@@ -755,7 +755,7 @@ int gdn_set_limit(struct gdn_ctr *c, enum gdn_limit l, uint64_t v, gfs_err *err)
 	r = gdn_meta_save_u64(c, gdn_limit_file(l), v, err);
 	if (r < 0) {
 		/* all or nothing: the kernel gets the old value back */
-		gdn_bk->set_limit(c, l, old, NULL);
+		gdn_bk->set_limit(c, l, old, GFS_IGNORE);
 		return gfs_error_wrap(err, "limits/%s", limit_names[l]);
 	}
 	c->limit[l] = v;
@@ -777,7 +777,7 @@ int gdn_set_disk(struct gdn_ctr *c, const struct gfs_disk *d, gfs_err *err)
 		return gfs_error_wrap(err, "limits/disk");
 	r = gdn_meta_save_disk(c, d, err);
 	if (r < 0) {
-		gdn_bk->set_disk(c, old, NULL);
+		gdn_bk->set_disk(c, old, GFS_IGNORE);
 		return gfs_error_wrap(err, "limits/disk");
 	}
 	c->disk = *d;
@@ -795,7 +795,7 @@ int gdn_set_bandwidth(struct gdn_ctr *c, uint64_t rate, uint64_t burst,
 		return gfs_error_wrap(err, "limits/bandwidth");
 	r = gdn_meta_save_bandwidth(c, rate, burst, err);
 	if (r < 0) {
-		gdn_bk->set_bandwidth(c, c->bw_rate, c->bw_burst, NULL);
+		gdn_bk->set_bandwidth(c, c->bw_rate, c->bw_burst, GFS_IGNORE);
 		return gfs_error_wrap(err, "limits/bandwidth");
 	}
 	c->bw_rate = rate;

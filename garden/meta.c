@@ -114,7 +114,7 @@ void gdn_errlog_add(struct gdn_errlog *l, const char *line)
 		close(fd);
 		sbuf b = SBUF_INIT;
 		gdn_errlog_render(l, &b);
-		gdn_write_file(l->path, b.s ? b.s : "", b.len, NULL);
+		gdn_write_file(l->path, b.s ? b.s : "", b.len, GFS_IGNORE);
 		sbuf_free(&b);
 		return;
 	}
@@ -175,7 +175,7 @@ static bool read_u64(int dfd, const char *name, uint64_t *v)
 	bool ok = false;
 	if (read_all(dfd, name, &b) == 0 && b.len) {
 		b.s[strcspn(b.s, "\n")] = '\0';
-		ok = gfs_parse_u64(b.s, v, NULL) == 0;
+		ok = gfs_parse_u64(b.s, v, GFS_IGNORE) == 0;
 	}
 	sbuf_free(&b);
 	return ok;
@@ -194,7 +194,8 @@ static void load_disk(int dfd, struct gfs_disk *d)
 			*sp = '\0';
 			for (int k = 0; k < GFS_DISK_N; k++)
 				if (strcmp(l, gfs_disk_keys[k]) == 0)
-					gfs_parse_u64(sp + 1, &d->v[k], NULL);
+					gfs_parse_u64(sp + 1, &d->v[k],
+						      GFS_IGNORE);
 		}
 	}
 	sbuf_free(&b);

@@ -23,6 +23,10 @@ int gfs_error_sys(gfs_err *err, int code, const char *fmt, ...)
 int gfs_error_wrap(gfs_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void gfs_error_clear(gfs_err *err);
+/* Library code always gets a real error object.  A caller that drops a
+ * result on purpose (a best-effort step whose failure changes nothing, or
+ * one reported another way) passes this: a fresh object, thrown away. */
+#define GFS_IGNORE (&(gfs_err){0})
 
 /* Cleanup attributes (crun, systemd). */
 void gfs_freep(void *p);

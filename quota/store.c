@@ -318,7 +318,7 @@ int quota_store_open(const char *depot, uint64_t size, struct quota_store **out,
 	*out = s;
 	return 0;
 fail:
-	quota_store_close(s, false, NULL);
+	quota_store_close(s, false, GFS_IGNORE);
 	return r;
 }
 

@@ -821,7 +821,7 @@ static void oom_baseline(struct cg *cg)
 	const char *file =
 	    cgs.ver == CG_V2 ? "memory.events" : "memory.oom_control";
 	const char *dir = dir_of(cg, C_MEMORY);
-	if (dir && cg_read(dir, file, &text, NULL) == 0 &&
+	if (dir && cg_read(dir, file, &text, GFS_IGNORE) == 0 &&
 	    cg_kv_get(text, "oom_kill", &cg->oom_seen) == 0)
 		return;
 }
@@ -946,7 +946,7 @@ int cg_kill(struct cg *cg, int sig, gfs_err *err)
 static bool cg_is_empty(struct cg *cg)
 {
 	cleanup_free char *text = NULL;
-	if (cg_read(procs_dir(cg), "cgroup.procs", &text, NULL) < 0)
+	if (cg_read(procs_dir(cg), "cgroup.procs", &text, GFS_IGNORE) < 0)
 		return true; /* gone already */
 	return strspn(text, "\n") == strlen(text);
 }
@@ -958,19 +958,19 @@ static bool cg_is_empty(struct cg *cg)
 static void v1_freeze_kill(struct cg *cg)
 {
 	const char *fz = dir_of(cg, C_FREEZER);
-	if (!fz || cg_write(fz, "freezer.state", "FROZEN", NULL) < 0) {
-		cg_kill(cg, SIGKILL, NULL);
+	if (!fz || cg_write(fz, "freezer.state", "FROZEN", GFS_IGNORE) < 0) {
+		cg_kill(cg, SIGKILL, GFS_IGNORE);
 		return;
 	}
 	for (int i = 0; i < 50; i++) {
 		cleanup_free char *st = NULL;
-		if (cg_read(fz, "freezer.state", &st, NULL) < 0 ||
+		if (cg_read(fz, "freezer.state", &st, GFS_IGNORE) < 0 ||
 		    strncmp(st, "FROZEN", 6) == 0)
 			break;
 		sleep_ms(2);
 	}
-	cg_kill(cg, SIGKILL, NULL);
-	cg_write(fz, "freezer.state", "THAWED", NULL);
+	cg_kill(cg, SIGKILL, GFS_IGNORE);
+	cg_write(fz, "freezer.state", "THAWED", GFS_IGNORE);
 }
 
 /* rmdir that waits out the short EBUSY window while the kernel finishes
@@ -994,6 +994,13 @@ int cg_destroy(struct cg *cg, gfs_err *err)
 	int rc = 0;
 	uint64_t until = now_ms() + 5000;
 	bool first = true;
+	/* After a destroy the init is dead and its namespace with it; what
+	 * is left is its zombie until the reaper reaps it, a matter of
+	 * microseconds: look a few times before killing anything. */
+	for (int i = 0; i < 20 && !cg_is_empty(cg); i++) {
+		struct timespec ts = {0, 100 * 1000};
+		nanosleep(&ts, NULL);
+	}
 	for (long ms = 1; !cg_is_empty(cg); ms = ms < 20 ? ms * 2 : ms) {
 		if (now_ms() > until) {
 			rc = gfs_error(err, EBUSY,
@@ -1004,7 +1011,7 @@ int cg_destroy(struct cg *cg, gfs_err *err)
 		if (first && cgs.ver == CG_V1)
 			v1_freeze_kill(cg);
 		else
-			cg_kill(cg, SIGKILL, NULL);
+			cg_kill(cg, SIGKILL, GFS_IGNORE);
 		first = false;
 		sleep_ms(ms);
 	}
@@ -1043,7 +1050,7 @@ int cg_destroy(struct cg *cg, gfs_err *err)
 static char *read_raw(const char *dir, const char *file)
 {
 	char *text = NULL;
-	if (cg_read(dir, file, &text, NULL) < 0)
+	if (cg_read(dir, file, &text, GFS_IGNORE) < 0)
 		return NULL;
 	text[strcspn(text, "\n")] = '\0';
 	return text;
@@ -1100,9 +1107,9 @@ static int v1_set_memory(struct cg *cg, uint64_t bytes, gfs_err *err)
 	}
 	if (r == 0)
 		return 0;
-	cg_write(dir, files[0], old_limit, NULL);
-	cg_write(dir, files[1], old_memsw, NULL);
-	cg_write(dir, files[0], old_limit, NULL);
+	cg_write(dir, files[0], old_limit, GFS_IGNORE);
+	cg_write(dir, files[1], old_memsw, GFS_IGNORE);
+	cg_write(dir, files[0], old_limit, GFS_IGNORE);
 	if (r0 < 0 && first.code != EINVAL)
 		return mem_refused(err, files[0], val, &first);
 	return mem_refused(err, files[bad], val, &e);
@@ -1125,7 +1132,7 @@ static int v2_set_memory(struct cg *cg, uint64_t bytes, gfs_err *err)
 	cg_limit_format(CG_V2, CG_LIMIT_MEMORY, 1, bytes, val);
 	r = cg_write(dir, files[1], val, err);
 	if (r < 0 && old)
-		cg_write(dir, files[0], old, NULL);
+		cg_write(dir, files[0], old, GFS_IGNORE);
 	return r;
 }
 
@@ -1198,7 +1205,7 @@ int cg_get_pids_max(struct cg *cg, uint64_t *max, gfs_err *err)
 /* A file that may be missing (memory.swap.* without swap accounting). */
 static bool read_opt(const char *dir, const char *file, uint64_t *v)
 {
-	return cg_read_value(dir, file, v, NULL) == 0;
+	return cg_read_value(dir, file, v, GFS_IGNORE) == 0;
 }
 
 static int v1_metrics(struct cg *cg, struct cg_metrics *m, gfs_err *err)

@@ -103,7 +103,7 @@ int rt_setup(const struct rt_config *cfg, gfs_err *err)
 			if (strncmp(de->d_name, ".tmp-", 5) == 0) {
 				cleanup_free char *t =
 				    xasprintf("%s/%s", images, de->d_name);
-				rt_rm_rf(t, NULL);
+				rt_rm_rf(t, GFS_IGNORE);
 			}
 		closedir(d);
 	}
@@ -271,7 +271,7 @@ static void finish(struct rt_ctr *c, struct rt_proc *p, int status)
 	p->exited = true;
 	p->state = RT_EXITED;
 	p->status = status;
-	persist_exit(c, p, NULL);
+	persist_exit(c, p, GFS_IGNORE);
 	rt_queue(c, RT_EV_EXITED, p->id);
 }
 
@@ -381,7 +381,7 @@ static void send_ack(struct rt_ctr *c, uint32_t id)
 	sbuf b = SBUF_INIT;
 	proto_add(&b, "ack");
 	proto_addu(&b, id);
-	rt_send(c, &b, NULL, 0, NULL);
+	rt_send(c, &b, NULL, 0, GFS_IGNORE);
 	sbuf_free(&b);
 }
 
@@ -391,7 +391,7 @@ static void send_kill(struct rt_ctr *c, uint32_t id)
 	proto_add(&b, "signal");
 	proto_addu(&b, id);
 	proto_addu(&b, SIGKILL);
-	rt_send(c, &b, NULL, 0, NULL);
+	rt_send(c, &b, NULL, 0, GFS_IGNORE);
 	sbuf_free(&b);
 }
 
@@ -413,7 +413,7 @@ static void persist_pid(struct rt_ctr *c, struct rt_proc *p)
 	char s[16];
 	int len = snprintf(s, sizeof s, "%d\n", (int)p->pid);
 	cleanup_free char *path = rt_proc_path(c, p->id, "pid");
-	rt_write_file(path, s, (size_t)len, NULL);
+	rt_write_file(path, s, (size_t)len, GFS_IGNORE);
 }
 
 /* The restore's hello is answered: what neither runs nor was reported is
@@ -458,7 +458,7 @@ static void apply(struct rt_ctr *c, char **f, size_t n, pid_t credpid)
 			p->status = (int)v;
 			/* on disk before the ack, or the status could be
 			 * lost with a crash in between */
-			if (persist_exit(c, p, NULL) < 0)
+			if (persist_exit(c, p, GFS_IGNORE) < 0)
 				return;
 			p->exited = true;
 			p->state = RT_EXITED;
@@ -952,10 +952,10 @@ int rt_create(const struct rt_create *spec, struct rt_ctr **out, gfs_err *err)
 	return 0;
 
 fail_cg:
-	cg_destroy(c->cg, NULL);
+	cg_destroy(c->cg, GFS_IGNORE);
 	c->cg = NULL;
 fail_dir:
-	rt_store_ctr_remove(c->dir, NULL);
+	rt_store_ctr_remove(c->dir, GFS_IGNORE);
 	rt_ctr_free(c);
 	return r;
 }
@@ -1009,7 +1009,7 @@ int rt_list(char ***handles, char ***half, gfs_err *err)
 static int read_small(const char *dir, const char *name, char **out)
 {
 	cleanup_free char *p = xasprintf("%s/%s", dir, name);
-	return rt_read_file(p, 1 << 20, out, NULL, NULL);
+	return rt_read_file(p, 1 << 20, out, NULL, GFS_IGNORE);
 }
 
 static int proc_cmp(const void *a, const void *b)
@@ -1160,7 +1160,7 @@ int rt_restore(const char *handle, struct rt_ctr **out, gfs_err *err)
 	}
 	cleanup_free char *sp = xasprintf("%s/stopped", c->dir);
 	c->stopped = access(sp, F_OK) == 0;
-	if (cg_open(rt_cfg.instance, pv->cgname, &c->cg, NULL) < 0)
+	if (cg_open(rt_cfg.instance, pv->cgname, &c->cg, GFS_IGNORE) < 0)
 		c->cg = NULL;
 
 	c->pidfd = find_init(c);
@@ -1228,7 +1228,7 @@ int rt_destroy_cgroup(struct rt_ctr *c, gfs_err *err)
 	/* the reaper reaps the init as soon as it dies; until then the
 	 * zombie holds its cgroups, and cg_destroy waits (bounded) */
 	if (!c->cg && pv->cgname)
-		cg_open(rt_cfg.instance, pv->cgname, &c->cg, NULL);
+		cg_open(rt_cfg.instance, pv->cgname, &c->cg, GFS_IGNORE);
 	if (!c->cg)
 		return 0;
 	/* what is left (nothing, once the init is dead) is killed */
@@ -1244,7 +1244,7 @@ int rt_destroy_finish(struct rt_ctr *c, gfs_err *err)
 	struct rt_priv *pv = c->priv;
 	int r = 0;
 	if (!c->cg && pv->cgname)
-		cg_open(rt_cfg.instance, pv->cgname, &c->cg, NULL);
+		cg_open(rt_cfg.instance, pv->cgname, &c->cg, GFS_IGNORE);
 	if (c->cg) {
 		/* what is left (nothing, once the init is dead) is killed */
 		r = cg_destroy(c->cg, err);
@@ -1252,7 +1252,7 @@ int rt_destroy_finish(struct rt_ctr *c, gfs_err *err)
 		if (r < 0)
 			gfs_error_wrap(err, "destroying %s", c->handle);
 	}
-	int r2 = rt_store_ctr_remove(c->dir, r < 0 ? NULL : err);
+	int r2 = rt_store_ctr_remove(c->dir, r < 0 ? GFS_IGNORE : err);
 	if (r == 0)
 		r = r2;
 	rt_ctr_free(c);

@@ -624,7 +624,7 @@ static void tmp_drop(int cfd, const char *name)
 	cleanup_close int fd =
 	    openat(cfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0 && quota_is_subvol(fd) &&
-	    quota_subvol_remove_at(cfd, name, NULL) == 0)
+	    quota_subvol_remove_at(cfd, name, GFS_IGNORE) == 0)
 		return;
 	rt_rm_tree_at(cfd, name);
 }

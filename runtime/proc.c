@@ -152,7 +152,7 @@ int rt_spawn(struct rt_ctr *c, const struct gfs_procspec *spec, uint32_t id,
 	if (mkdir(odir, 0700) < 0) {
 		rt_user_free(&u);
 		r = gfs_error_sys(err, errno, "creating %s", odir);
-		rt_rm_rf(pdir, NULL);
+		rt_rm_rf(pdir, GFS_IGNORE);
 		return r;
 	}
 	cleanup_free char *cmd = gfs_procspec_command(spec);
@@ -210,8 +210,8 @@ int rt_spawn(struct rt_ctr *c, const struct gfs_procspec *spec, uint32_t id,
 fail:
 	sbuf_free(&b);
 	rt_user_free(&u);
-	rt_rm_rf(pdir, NULL);
-	rt_rm_rf(odir, NULL);
+	rt_rm_rf(pdir, GFS_IGNORE);
+	rt_rm_rf(odir, GFS_IGNORE);
 	return r;
 }
 
@@ -232,7 +232,7 @@ void rt_spawn_abandon(struct rt_ctr *c, struct rt_proc *p, const gfs_err *err)
 	proto_add(&b, "signal");
 	proto_addu(&b, p->id);
 	proto_addu(&b, 9);
-	rt_send(c, &b, NULL, 0, NULL);
+	rt_send(c, &b, NULL, 0, GFS_IGNORE);
 	sbuf_free(&b);
 }
 
@@ -253,7 +253,7 @@ int rt_proc_remove_files(const char *dir, uint32_t id, gfs_err *err)
 	cleanup_free char *pdir = xasprintf("%s/procs/%u", dir, id);
 	cleanup_free char *odir = xasprintf("%s/data/out/%u", dir, id);
 	int r = rt_rm_rf(odir, err);
-	int r2 = rt_rm_rf(pdir, r < 0 ? NULL : err);
+	int r2 = rt_rm_rf(pdir, r < 0 ? GFS_IGNORE : err);
 	return r < 0 ? r : r2;
 }
 

@@ -64,7 +64,7 @@ int rt_store_setup(const struct rt_config *cfg, gfs_err *err)
 	if (r == 0)
 		r = link_into_store(cfg->depot, "trash", err);
 	if (r < 0) {
-		quota_store_close(store, false, NULL);
+		quota_store_close(store, false, GFS_IGNORE);
 		store = NULL;
 		return gfs_error_wrap(err, "disk store");
 	}
@@ -134,7 +134,7 @@ int rt_disk_usage(struct rt_ctr *c, uint64_t *bytes, uint64_t *inodes,
 uint64_t rt_disk_capacity(void)
 {
 	uint64_t bytes = 0;
-	if (store && quota_store_size(store, &bytes, NULL) == 0)
+	if (store && quota_store_size(store, &bytes, GFS_IGNORE) == 0)
 		return bytes;
 	return 0;
 }

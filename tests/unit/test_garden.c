@@ -253,8 +253,7 @@ static struct gdn_ctr *make(const char *words)
 	return c;
 }
 
-static struct gdn_proc *run(struct gdn_ctr *c, const char *id,
-			    struct done *d)
+static struct gdn_proc *run(struct gdn_ctr *c, const char *id, struct done *d)
 {
 	struct gfs_procspec spec = {.path = "/bin/true", .id = (char *)id};
 	struct gdn_proc *p = NULL;
@@ -671,8 +670,7 @@ static void test_properties(void **state)
 	assert_ptr_equal(gdn_prop_slot(c, p->slot), p);
 	assert_int_equal(gdn_prop_set(c, "bad/name", "x", 1, NULL, &err),
 			 -EINVAL);
-	assert_int_equal(gdn_prop_set(c, "x.tmp", "x", 1, NULL, &err),
-			 -EINVAL);
+	assert_int_equal(gdn_prop_set(c, "x.tmp", "x", 1, NULL, &err), -EINVAL);
 	assert_int_equal(gdn_prop_remove(c, "a", &err), 0);
 	assert_null(gdn_prop_find(c, "a"));
 	assert_int_equal(gdn_prop_remove(c, "a", &err), -ENOENT);
