@@ -632,6 +632,11 @@ int sx_in(const struct sx_cfg *c, uint64_t *entries, uint64_t *bytes,
 	 * never mtree, cpio, iso, zip, rar, 7z or raw */
 	archive_read_support_format_tar(u.a);
 	archive_read_support_format_empty(u.a);
+	/* read on past end-of-archive blocks: trailing zeros (tar's padding)
+	 * are fine, anything else is a damaged stream, not silently dropped
+	 * (an ISO image starts with 32 KiB of zeros: an "empty tar") */
+	archive_read_set_format_option(u.a, "tar", "read_concatenated_archives",
+				       "1");
 	struct archive_entry *e;
 	int k = archive_read_open(u.a, &u, NULL, src_read, NULL);
 	if (k != ARCHIVE_OK) {

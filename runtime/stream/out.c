@@ -80,6 +80,8 @@ static la_ssize_t dst_write(struct archive *a, void *p, const void *buf,
 	return (la_ssize_t)n;
 }
 
+/* Whether fd, a file or directory on dev, is on a pseudo file system;
+ * remembered for the last dev (a walk stays on one for long). */
 static bool pseudo_fs(struct pack *p, int fd, dev_t dev)
 {
 	if (p->have_last && p->last_dev == dev)
@@ -155,16 +157,16 @@ static int put_header(struct pack *p, struct archive_entry **e, bool *data,
 	return 0;
 }
 
-static int emit(struct pack *p, int dirfd, const char *name, int depth,
-		gfs_err *err);
+static int emit(struct pack *p, int dirfd, dev_t dir_dev, const char *name,
+		int depth, gfs_err *err);
 
 static int emit_file(struct pack *p, int dirfd, const char *name,
-		     const struct stat *st, gfs_err *err)
+		     const struct stat *st, bool lenient, gfs_err *err)
 {
 	cleanup_close int fd =
 	    openat(dirfd, name,
 		   O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0 && (errno == ENOENT || pseudo_fs(p, dirfd, st->st_dev)))
+	if (fd < 0 && (errno == ENOENT || lenient))
 		return 0; /* gone meanwhile, or a /proc file we may not read */
 	if (fd < 0)
 		return gfs_error_sys(err, errno, "%.200s", p->name.s);
@@ -263,20 +265,21 @@ static int emit_dir(struct pack *p, int fd, const struct stat *st, int depth,
 		if (len && p->name.s[len - 1] != '/')
 			sbuf_addc(&p->name, '/');
 		sbuf_adds(&p->name, de->d_name);
-		r = emit(p, fd, de->d_name, depth + 1, err);
+		r = emit(p, fd, st->st_dev, de->d_name, depth + 1, err);
 		p->name.len = len;
 		p->name.s[len] = '\0';
 		errno = 0;
 	}
-	if (r == 0 && errno)
+	if (r == 0 && errno && !pseudo_fs(p, fd, st->st_dev))
 		r = gfs_error_sys(err, errno, "reading directory %.200s",
 				  p->name.s);
 	closedir(d);
 	return r;
 }
 
-static int emit(struct pack *p, int dirfd, const char *name, int depth,
-		gfs_err *err)
+/* name in dirfd, a directory on dir_dev. */
+static int emit(struct pack *p, int dirfd, dev_t dir_dev, const char *name,
+		int depth, gfs_err *err)
 {
 	struct stat st;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -285,10 +288,10 @@ static int emit(struct pack *p, int dirfd, const char *name, int depth,
 			   : gfs_error_sys(err, errno, "%.200s", p->name.s);
 	/* what /proc or /sys do not let us read is left out, not an error:
 	 * a stream of / must not fail on /proc/1/environ */
-	bool ps = pseudo_fs(p, dirfd, st.st_dev);
+	bool ps = pseudo_fs(p, dirfd, dir_dev);
 	switch (st.st_mode & S_IFMT) {
 	case S_IFREG:
-		return emit_file(p, dirfd, name, &st, err);
+		return emit_file(p, dirfd, name, &st, ps, err);
 	case S_IFDIR: {
 		cleanup_close int fd =
 		    openat(dirfd, name,
@@ -356,7 +359,7 @@ int sx_out(const struct sx_cfg *c, uint64_t *entries, uint64_t *bytes,
 	struct pack p = {0};
 	cleanup_close int start = -1;
 	const char *base = NULL;
-	struct stat st;
+	struct stat st, pst = {0};
 	if (rt_stream_dot_style(c->path)) {
 		/* its contents as ./...: a symlink to a directory is followed,
 		 * as a trailing slash asks */
@@ -386,6 +389,9 @@ int sx_out(const struct sx_cfg *c, uint64_t *entries, uint64_t *bytes,
 	p.a = archive_write_new();
 	p.lr = archive_entry_linkresolver_new();
 	archive_write_set_format_pax_restricted(p.a);
+	/* xattrs as GNU tar reads them, not twice (LIBARCHIVE.xattr too,
+	 * which GNU tar warns about on every entry) */
+	archive_write_set_format_option(p.a, "pax", "xattrheader", "SCHILY");
 	archive_entry_linkresolver_set_strategy(p.lr, archive_format(p.a));
 	/* big blocks, fewer writes; the end padded to tar's 10240 */
 	archive_write_set_bytes_per_block(p.a, 256 * 1024);
@@ -395,7 +401,7 @@ int sx_out(const struct sx_cfg *c, uint64_t *entries, uint64_t *bytes,
 		goto out;
 	}
 	if (base)
-		r = emit(&p, start, base, 0, err);
+		r = emit(&p, start, pst.st_dev, base, 0, err);
 	else
 		r = emit_dir(&p, start, &st, 0, err);
 	if (r == 0 && archive_write_close(p.a) != ARCHIVE_OK)
