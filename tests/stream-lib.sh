@@ -140,3 +140,42 @@ PY
 # for paths with no symlink on the way (the host would resolve it on its
 # own root).
 in_ctr() { printf '/proc/%s/root%s\n' "$P" "$1"; }
+
+# tar_slow FLAG SPEC... WAIT SPEC...: an archive on stdout in two parts:
+# the entries before WAIT, then (once the file FLAG exists) the rest and
+# the end.  SPECs as tar_gen's f:, d:, l: and h:.
+tar_slow() {
+	python3 - "$@" <<'PY'
+import os, sys, tarfile, time
+flag, specs = sys.argv[1], sys.argv[2:]
+types = {"f": tarfile.REGTYPE, "d": tarfile.DIRTYPE, "l": tarfile.SYMTYPE,
+         "h": tarfile.LNKTYPE}
+out = sys.stdout.buffer
+def entry(s):
+    kind, rest = s.split(":", 1)
+    name, _, arg = rest.partition(":")
+    ti = tarfile.TarInfo(name)
+    ti.type, ti.mtime = types[kind], 1600000000
+    ti.mode = 0o755 if kind == "d" else 0o644
+    data = b""
+    if kind == "f":
+        data = arg.encode()
+        ti.size = len(data)
+    elif kind in "lh":
+        ti.linkname = arg
+    return ti.tobuf(tarfile.GNU_FORMAT) + data + b"\0" * (-len(data) % 512)
+try:
+    for s in specs:
+        if s == "WAIT":
+            out.flush()
+            while not os.path.exists(flag):
+                time.sleep(0.02)
+        else:
+            out.write(entry(s))
+    out.write(b"\0" * 1024)
+    out.flush()
+except BrokenPipeError:
+    pass  # the stream was refused before its end
+os._exit(0)
+PY
+}
