@@ -167,8 +167,11 @@ static int run_out(struct rt_stream *s, char *buf)
 				if (w < 0 && errno == EINTR)
 					continue;
 				if (w < 0) {
-					perror("stream-driver: stdout");
+					int e = errno;
 					rt_stream_abort(s);
+					fprintf(stderr, "error %s stdout: %s\n",
+						strerrorname_np(e),
+						strerror(e));
 					return 1;
 				}
 				d += w;
