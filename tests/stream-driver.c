@@ -270,20 +270,22 @@ int main(int argc, char **argv)
 		user = huser;
 
 	struct rt_stream s;
+	int rc = 1;
 	int r = in ? rt_stream_in_open(&c, path, user, limit, &s, &err)
 		   : rt_stream_out_open(&c, path, user, limit, &s, &err);
 	if (r < 0) {
 		fprintf(stderr, "error %s %s\n", strerrorname_np(err.code),
 			err.msg);
-		return 1;
+		goto out;
 	}
-	int rc = in ? run_in(&s, buf, blen) : run_out(&s, buf);
+	rc = in ? run_in(&s, buf, blen) : run_out(&s, buf);
 	/* the driver has no reaper: wait for the child here */
 	if (s.pidfd >= 0) {
 		struct pollfd pf = {s.pidfd, POLLIN, 0};
 		poll(&pf, 1, 5000);
 	}
 	rt_stream_close(&s);
+out:
 	close(c.pidfd);
 	free(buf);
 	free(path);
