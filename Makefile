@@ -16,22 +16,29 @@ QUOTA_SRCS := $(wildcard quota/*.c)
 GARDEN_SRCS := $(wildcard garden/*.c)
 FRONT_SRCS := $(wildcard gardenfs/*.c)
 INIT_SRCS := $(wildcard runtime/init/*.c)
-HDRS := $(wildcard lib/*.h runtime/*.h runtime/init/*.h net/*.h quota/*.h garden/*.h gardenfs/*.h)
+STREAM_SRCS := $(wildcard runtime/stream/*.c)
+HDRS := $(wildcard lib/*.h runtime/*.h runtime/init/*.h runtime/stream/*.h net/*.h quota/*.h garden/*.h gardenfs/*.h)
 
 DAEMON_SRCS := $(LIB_SRCS) $(RT_SRCS) $(NET_SRCS) $(QUOTA_SRCS) $(GARDEN_SRCS) $(FRONT_SRCS)
 DAEMON_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(DAEMON_SRCS))
 INIT_OBJS := $(patsubst %.c,$(B)/init-obj/%.o,$(INIT_SRCS) lib/err.c lib/buf.c net/lo.c)
+# gardenfs-stream, the child that runs one streamin/streamout in a container
+STREAM_OBJS := $(patsubst %.c,$(B)/stream-obj/%.o,$(STREAM_SRCS) lib/err.c lib/buf.c runtime/stream_proto.c)
+STREAM_PKGS := libarchive libseccomp libcap
+# the runtime without the FUSE front, for test drivers
+RT_ONLY_OBJS := $(filter-out $(B)/obj/gardenfs/% $(B)/obj/garden/%,$(DAEMON_OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(B)/unit-san/%,$(UNIT_SRCS))
 # what the unit tests may link: no runtime, no kernel (garden/ over a
 # fake backend, the front's tables); libfuse only for its types
-UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c garden/garden.c garden/meta.c \
+UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c runtime/stream_proto.c \
+	garden/garden.c garden/meta.c \
 	gardenfs/tab.c gardenfs/kinds.c gardenfs/nodes.c gardenfs/fs.c
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-all: $(B)/gardenfs $(B)/gardenfs-init $(B)/image/.done $(B)/ctr-helper $(B)/oci/index.json
+all: $(B)/gardenfs $(B)/gardenfs-init $(B)/gardenfs-stream $(B)/image/.done $(B)/ctr-helper $(B)/oci/index.json $(B)/stream-driver $(B)/gardenfs-stream-nowarm
 
 $(B)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -47,6 +54,24 @@ $(B)/gardenfs: $(DAEMON_OBJS)
 # Static, so that it starts fast and needs nothing from the image.
 $(B)/gardenfs-init: $(INIT_OBJS)
 	$(CC) $(CFLAGS) -static -o $@ $^
+
+$(B)/stream-obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags $(STREAM_PKGS)) -c -o $@ $<
+
+# Dynamic, every library bound at start (-z now) from the host, before it
+# enters a container; after that its seccomp filter forbids loading code.
+$(B)/gardenfs-stream: $(STREAM_OBJS)
+	$(CC) $(CFLAGS) -Wl,-z,now -Wl,-z,relro -o $@ $^ $(shell pkg-config --libs $(STREAM_PKGS))
+
+# The same without the warm-up of locale and gconv tables, so that the
+# tests can show the seccomp filter alone keeps container code out.
+$(B)/gardenfs-stream-nowarm: $(STREAM_SRCS) lib/err.c lib/buf.c runtime/stream_proto.c $(HDRS)
+	$(CC) $(CFLAGS) -DSX_TEST_NO_WARM -Wl,-z,now -Wl,-z,relro -o $@ $(filter %.c,$^) $(shell pkg-config --cflags --libs $(STREAM_PKGS))
+
+# Drives rt_stream_* against a container's init (tests/integration/55-*).
+$(B)/stream-driver: tests/stream-driver.c $(RT_ONLY_OBJS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 # A tiny static helper for tests, copied into test images (crun's way).
 $(B)/ctr-helper: tests/helper/ctr-helper.c
