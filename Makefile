@@ -34,8 +34,9 @@ UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(B)/unit-san/%,$(UNIT_SRCS))
 # what the unit tests may link: no runtime, no kernel (garden/ over a
 # fake backend, the front's tables); libfuse only for its types
 UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c runtime/stream_proto.c \
-	garden/garden.c garden/meta.c \
-	gardenfs/tab.c gardenfs/kinds.c gardenfs/nodes.c gardenfs/fs.c
+	garden/garden.c garden/meta.c garden/stream.c \
+	gardenfs/tab.c gardenfs/kinds.c gardenfs/nodes.c gardenfs/fs.c \
+	gardenfs/streams.c
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 all: $(B)/gardenfs $(B)/gardenfs-init $(B)/gardenfs-stream $(B)/image/.done $(B)/ctr-helper $(B)/oci/index.json $(B)/stream-driver $(B)/gardenfs-stream-nowarm

@@ -19,6 +19,7 @@
 #include "lib/loop.h"
 #include "runtime/cgroup.h"
 #include "runtime/rt.h"
+#include "runtime/stream.h"
 
 /* One container as the backend holds it. */
 struct bk_ctr {
@@ -397,6 +398,9 @@ static int bk_restore(struct gdn_ctr *g, gfs_err *err)
 		enum gdn_proc_state st = p->exited ? GDN_EXITED : GDN_RUNNING;
 		struct gdn_proc *gp = gdn_bk_proc_add(
 		    g, p->id, p->name, p->command, st, p->status, p->pid);
+		gp->tty = p->tty;
+		gp->tty_columns = p->cols;
+		gp->tty_rows = p->rows;
 		p->owner = gp;
 	}
 	if (!rt->ready)
@@ -632,6 +636,29 @@ static int bk_stdin_eof(struct gdn_ctr *g, struct gdn_proc *p, gfs_err *err)
 	return r;
 }
 
+static int bk_tty_resize(struct gdn_ctr *g, struct gdn_proc *p, int cols,
+			 int rows, gfs_err *err)
+{
+	struct rt_proc *rp = rproc(g, p);
+	if (!rp)
+		return gfs_error(err, ESRCH, "process %s has exited", p->name);
+	int r = rt_tty_resize(bk_of(g)->rt, rp, cols, rows, err);
+	rewatch(bk_of(g));
+	return r;
+}
+
+static int bk_stream_start(struct gdn_ctr *g, bool in, const char *path,
+			   const char *user, uint64_t limit_ms,
+			   struct rt_stream *out, gfs_err *err)
+{
+	struct bk_ctr *b = bk_of(g);
+	if (!b || !b->rt || b->rt->pidfd < 0)
+		return gfs_error(err, EPERM, "container %s has no init",
+				 g->handle);
+	return in ? rt_stream_in_open(b->rt, path, user, limit_ms, out, err)
+		  : rt_stream_out_open(b->rt, path, user, limit_ms, out, err);
+}
+
 /* --- output growth: inotify on the process's output directory --- */
 
 static void on_inotify(struct loop_watch *w, uint32_t events)
@@ -823,6 +850,12 @@ static const struct gdn_backend rt_backend = {
     .watch_output = bk_watch_output,
     .stdin_open = bk_stdin_open,
     .stdin_eof = bk_stdin_eof,
+    .tty_resize = bk_tty_resize,
+    .stream_start = bk_stream_start,
+    .stream_poll = rt_stream_poll_status,
+    .stream_end = rt_stream_end_input,
+    .stream_abort = rt_stream_abort,
+    .stream_close = rt_stream_close,
     .capacity = bk_capacity,
     .unhealthy = bk_unhealthy,
     .meta_dir = bk_meta_dir,

@@ -57,7 +57,7 @@ bool gdn_waiter_attached(const struct gdn_waiter *w)
 /* Calls every waiter of the list that wants ev.  A wake may cancel any
  * waiter (itself, the next one) or add new ones: a cursor node (wake NULL)
  * walks the list, so the walk never touches a cancelled waiter. */
-static void wake_list(struct gdn_waiter **head, enum gdn_event ev)
+void gdn_wake_list(struct gdn_waiter **head, enum gdn_event ev)
 {
 	struct gdn_waiter cur = {0};
 	wlink(head, &cur);
@@ -114,16 +114,16 @@ void gdn_ctr_wait(struct gdn_ctr *c, struct gdn_waiter *w)
 static void wake_ctr(struct gdn_ctr *c, enum gdn_event ev)
 {
 	gdn_ctr_ref(c);
-	wake_list(&c->waiters, ev);
+	gdn_wake_list(&c->waiters, ev);
 	gdn_ctr_put(c);
 }
 
 static void wake_proc(struct gdn_proc *p, enum gdn_event ev)
 {
 	gdn_proc_ref(p);
-	wake_list(&p->waiters, ev);
+	gdn_wake_list(&p->waiters, ev);
 	if (p->c)
-		wake_list(&p->c->waiters, ev);
+		gdn_wake_list(&p->c->waiters, ev);
 	output_watch_update(p);
 	gdn_proc_put(p);
 }
@@ -541,6 +541,7 @@ int gdn_destroy(struct gdn_ctr *c, gdn_done_fn done, void *arg, gfs_err *err)
 	c->phase = GDN_DESTROYING;
 	pend(c, GDN_PEND_DESTROY, done, arg);
 	/* whoever waits on it hears that it is gone, now */
+	gdn_streams_abort(c);
 	for (size_t i = 0; i < c->nprocs; i++)
 		wake_proc(c->pbyid[i], GDN_EV_GONE);
 	wake_ctr(c, GDN_EV_GONE);
@@ -1125,7 +1126,7 @@ void gdn_bk_spawn_failed(struct gdn_proc *p, const gfs_err *err)
 	proc_unlink(p);
 	if (cb)
 		cb(p->started_arg, p, err);
-	wake_list(&p->waiters, GDN_EV_EXIT);
+	gdn_wake_list(&p->waiters, GDN_EV_EXIT);
 	grace_update(c, false);
 	gdn_ctr_put(c);
 	gdn_proc_put(p);

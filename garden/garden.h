@@ -26,6 +26,7 @@
 #include "lib/loop.h"
 #include "lib/spec.h"
 #include "runtime/cgroup.h"
+#include "runtime/stream.h"
 
 struct gdn_ctr;
 struct gdn_proc;
@@ -33,14 +34,17 @@ struct gdn_proc;
 /* --- subscriptions --- */
 
 enum gdn_event {
-	GDN_EV_OUTPUT = 1 << 0,	 /* a process's stdout or stderr grew */
-	GDN_EV_EXIT = 1 << 1,	 /* a process exited (or never ran) */
-	GDN_EV_STARTED = 1 << 2, /* a process runs */
-	GDN_EV_INFO = 1 << 3,	 /* what info says changed */
-	GDN_EV_EVENTS = 1 << 4,	 /* a new event (oom) */
-	GDN_EV_STOPPED = 1 << 5, /* every process is dead after a stop */
-	GDN_EV_GONE = 1 << 6,	 /* the container is destroyed */
-	GDN_EV_ERROR = 1 << 7,	 /* a line was added to its errors */
+	GDN_EV_OUTPUT = 1 << 0,	   /* a process's stdout or stderr grew */
+	GDN_EV_EXIT = 1 << 1,	   /* a process exited (or never ran) */
+	GDN_EV_STARTED = 1 << 2,   /* a process runs */
+	GDN_EV_INFO = 1 << 3,	   /* what info says changed */
+	GDN_EV_EVENTS = 1 << 4,	   /* a new event (oom) */
+	GDN_EV_STOPPED = 1 << 5,   /* every process is dead after a stop */
+	GDN_EV_GONE = 1 << 6,	   /* the container is destroyed */
+	GDN_EV_ERROR = 1 << 7,	   /* a line was added to its errors */
+	GDN_EV_STREAM = 1 << 8,	   /* a stream is ready, done or failed */
+	GDN_EV_READABLE = 1 << 9,  /* a stream has bytes to read */
+	GDN_EV_WRITABLE = 1 << 10, /* a stream takes bytes */
 };
 
 /* A subscription: embed it, set wake and mask, attach it to a process or
@@ -113,6 +117,7 @@ struct gdn_ctr {
 	struct loop_timer ready_timer; /* a create or restore that hangs */
 	struct gdn_waiter *waiters;
 	struct gdn_pending *pending; /* completions waiting here */
+	struct gdn_stream *streams;  /* open streams (aborted at destroy) */
 	struct gfs_createspec *spec; /* while creating */
 	bool stopping;
 	char *meta; /* DEPOT/containers/H/meta, or NULL */
@@ -243,6 +248,37 @@ int gdn_stdin_open(struct gdn_proc *p, bool *first, gfs_err *err);
 int gdn_stdin_eof(struct gdn_proc *p, gfs_err *err);
 int gdn_tty_resize(struct gdn_proc *p, int columns, int rows, gfs_err *err);
 
+/* --- streams: Garden's StreamIn and StreamOut --- */
+
+enum gdn_stream_state {
+	GDN_STREAM_STARTING, /* the child resolves the path */
+	GDN_STREAM_READY,    /* bytes may flow */
+	GDN_STREAM_DONE,     /* whole and good */
+	GDN_STREAM_FAILED,   /* over: why says why */
+};
+struct gdn_stream;
+/* A tar stream into (in) or out of path in c, as user (NULL: the
+ * container's root; an unknown one is ENOENT here).  The work is a child
+ * confined to the container (runtime/stream.h); garden moves bytes.  The
+ * stream holds the container against its grace time until closed. */
+int gdn_stream_open(struct gdn_ctr *c, bool in, const char *path,
+		    const char *user, struct gdn_stream **out, gfs_err *err);
+enum gdn_stream_state gdn_stream_state(const struct gdn_stream *s,
+				       gfs_err *why);
+/* Bytes in (streamin) or out (streamout): the count, -EAGAIN when the
+ * pipe is full or empty (wait for GDN_EV_WRITABLE / GDN_EV_READABLE), 0 at
+ * the end of a streamout (its state then says whether it is whole), or a
+ * negative errno (EPIPE: the child stopped reading; its verdict follows). */
+ssize_t gdn_stream_write(struct gdn_stream *s, const void *buf, size_t len);
+ssize_t gdn_stream_read(struct gdn_stream *s, void *buf, size_t len);
+/* Streamin: no more bytes; the verdict follows (GDN_EV_STREAM). */
+void gdn_stream_end(struct gdn_stream *s);
+void gdn_stream_wait(struct gdn_stream *s, struct gdn_waiter *w);
+/* Aborts it if unfinished, and frees it. */
+void gdn_stream_close(struct gdn_stream *s);
+/* A stream's child is killed after this long (default an hour). */
+extern uint64_t gdn_stream_limit_ms;
+
 /* --- the backend: what does the work --- */
 
 struct gdn_backend {
@@ -297,6 +333,15 @@ struct gdn_backend {
 	int (*stdin_eof)(struct gdn_ctr *c, struct gdn_proc *p, gfs_err *err);
 	int (*tty_resize)(struct gdn_ctr *c, struct gdn_proc *p, int columns,
 			  int rows, gfs_err *err);
+	/* A stream's child (runtime/stream.h): start, read its verdicts,
+	 * end its input, kill it, close it. */
+	int (*stream_start)(struct gdn_ctr *c, bool in, const char *path,
+			    const char *user, uint64_t limit_ms,
+			    struct rt_stream *out, gfs_err *err);
+	int (*stream_poll)(struct rt_stream *s, int *phase, gfs_err *err);
+	void (*stream_end)(struct rt_stream *s);
+	void (*stream_abort)(struct rt_stream *s);
+	void (*stream_close)(struct rt_stream *s);
 	int (*capacity)(struct gdn_capacity *cap, gfs_err *err);
 	/* Reason creates would fail now, or NULL. */
 	const char *(*unhealthy)(void);

@@ -38,6 +38,13 @@ int gdn_meta_remove_prop(struct gdn_ctr *c, const char *name, gfs_err *err);
 const char *gdn_limit_file(enum gdn_limit l);
 void gdn_render_disk(const struct gfs_disk *d, sbuf *out);
 
+/* Wakes every waiter of a list that wants ev; a wake may cancel any of
+ * them (garden.c). */
+void gdn_wake_list(struct gdn_waiter **head, enum gdn_event ev);
+
+/* stream.c: the container goes; its streams fail */
+void gdn_streams_abort(struct gdn_ctr *c);
+
 /* garden.c: a property into the tables, no I/O (loading). */
 struct gdn_prop *gdn_prop_insert(struct gdn_ctr *c, const char *name,
 				 const char *value, size_t len);

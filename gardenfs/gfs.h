@@ -180,6 +180,8 @@ extern size_t gfs_prop_max;
 extern const struct gfs_kind gfs_kind_dir, gfs_kind_text, gfs_kind_cmd,
     gfs_kind_clone, gfs_kind_prop, gfs_kind_stream, gfs_kind_wait,
     gfs_kind_stdin;
+/* streams.c */
+extern const struct gfs_kind gfs_kind_streamin, gfs_kind_streamout;
 /* A clone file's answer to the write, readable on the same descriptor. */
 void gfs_answer(struct gfs_fh *fh, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

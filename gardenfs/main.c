@@ -26,6 +26,7 @@
 #include "lib/loop.h"
 #include "lib/parse.h"
 #include "runtime/rt.h"
+#include "runtime/stream.h"
 
 /* Container root maps to this host uid and gid: not 0, used by no host
  * account (checked at start), with 65536 ids above it. */
@@ -347,6 +348,12 @@ int main(int argc, char **argv)
 	gfs_err err = {0};
 	/* before any thread: it may fork the depot's reaper */
 	if (rt_setup(&rc, &err) < 0) {
+		fprintf(stderr, "gardenfs: %s\n", err.msg);
+		return 1;
+	}
+	cleanup_free char *self = self_dir();
+	cleanup_free char *streamer = xasprintf("%s/gardenfs-stream", self);
+	if (rt_stream_setup(streamer, &err) < 0) {
 		fprintf(stderr, "gardenfs: %s\n", err.msg);
 		return 1;
 	}

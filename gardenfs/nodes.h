@@ -56,6 +56,8 @@ void gfs_procs_list(const struct gfs_ref *dir, struct gfs_fh *fh,
 				const struct gfs_ref *x));
 int gfs_render_status(const struct gfs_ref *x, sbuf *out, gfs_err *err);
 int gfs_cmd_signal(struct gfs_cmd *k, gfs_err *err);
+int gfs_render_tty(const struct gfs_ref *x, sbuf *out, gfs_err *err);
+int gfs_cmd_tty(struct gfs_cmd *k, gfs_err *err);
 
 /* mkdir and rmdir of /garden/H */
 void gfs_mkdir_ctr(fuse_req_t req, const char *name);

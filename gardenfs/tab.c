@@ -29,9 +29,11 @@ static struct gfs_row row_signal =
     ROW_FILE("signal", gfs_kind_cmd, 0200, NULL, gfs_cmd_signal);
 static struct gfs_row row_status =
     ROW_FILE("status", gfs_kind_text, 0444, gfs_render_status, NULL);
+static struct gfs_row row_tty =
+    ROW_FILE("tty", gfs_kind_cmd, 0644, gfs_render_tty, gfs_cmd_tty);
 static const struct gfs_row *const proc_rows[] = {
     &row_stdin,	 &row_stdout, &row_stderr, &row_wait,
-    &row_signal, &row_status, NULL};
+    &row_signal, &row_status, &row_tty,	   NULL};
 static struct gfs_row row_proc = {
     .kind = &gfs_kind_dir, .mode = S_IFDIR | 0555, .rows = proc_rows};
 static const struct gfs_dyn procs_dyn = {&row_proc, gfs_procs_lookup,
@@ -110,9 +112,14 @@ static struct gfs_row row_procs = {.name = "procs",
 				   .mode = S_IFDIR | 0555,
 				   .rows = procs_rows,
 				   .dyn = &procs_dyn};
+static struct gfs_row row_streamin = {
+    .name = "streamin", .kind = &gfs_kind_streamin, .mode = S_IFREG | 0200};
+static struct gfs_row row_streamout = {
+    .name = "streamout", .kind = &gfs_kind_streamout, .mode = S_IFREG | 0600};
 static const struct gfs_row *const ctr_rows[] = {
-    &row_info,	  &row_stop,   &row_events, &row_grace, &row_errors,
-    &row_metrics, &row_limits, &row_props,  &row_procs, NULL};
+    &row_info,	 &row_stop,	&row_events,	&row_grace,
+    &row_errors, &row_metrics,	&row_limits,	&row_props,
+    &row_procs,	 &row_streamin, &row_streamout, NULL};
 static struct gfs_row row_ctr = {
     .kind = &gfs_kind_dir, .mode = S_IFDIR | 0555, .rows = ctr_rows};
 static const struct gfs_dyn ctrs_dyn = {&row_ctr, gfs_ctrs_lookup,

@@ -1041,6 +1041,10 @@ static int load_procs(struct rt_ctr *c, gfs_err *err)
 			p->command[strcspn(p->command, "\n")] = '\0';
 		if (read_small(dir, "name", &p->name) < 0)
 			p->name = xasprintf("%u", p->id);
+		cleanup_free char *tty = NULL;
+		if (read_small(dir, "tty", &tty) == 0 &&
+		    sscanf(tty, "%d %d", &p->cols, &p->rows) == 2)
+			p->tty = true;
 		if (read_small(dir, "pid", &pid) == 0)
 			p->pid = (pid_t)atoi(pid);
 		if (read_small(dir, "exit", &ex) == 0) {

@@ -95,6 +95,14 @@ static void build_request(sbuf *b, uint32_t id, const struct rt_user *u,
 		proto_addu(b, (unsigned)gfs_rlim_resource((enum gfs_rlim)r));
 		proto_addu(b, spec->rlim[r]);
 	}
+	/* the optional trailer (runtime/proto.h) */
+	proto_add(b, "0");
+	proto_add(b, spec->tty ? "1" : "0");
+	if (spec->tty) {
+		proto_addu(
+		    b, (unsigned)(spec->tty_columns ? spec->tty_columns : 80));
+		proto_addu(b, (unsigned)(spec->tty_rows ? spec->tty_rows : 24));
+	}
 }
 
 int rt_reserve_id(struct rt_ctr *c, uint32_t *id, gfs_err *err)
@@ -122,8 +130,9 @@ int rt_spawn(struct rt_ctr *c, const struct gfs_procspec *spec, uint32_t id,
 	if (c->sock < 0)
 		return gfs_error(err, EPERM, "container %s has no init",
 				 c->handle);
-	if (spec->tty)
-		return gfs_error(err, EINVAL, "tty is not supported yet");
+	if (spec->tty && (spec->tty_columns > 65535 || spec->tty_rows > 65535))
+		return gfs_error(err, EINVAL, "window size %dx%d is too large",
+				 spec->tty_columns, spec->tty_rows);
 	if (!spec->path || !*spec->path)
 		return gfs_error(err, EINVAL, "no path to run");
 	/* an OCI image's User and WorkingDir are the defaults */
@@ -164,9 +173,14 @@ int rt_spawn(struct rt_ctr *c, const struct gfs_procspec *spec, uint32_t id,
 	cleanup_strv char **env = NULL;
 	sbuf b = SBUF_INIT;
 
+	int cols = spec->tty_columns ? spec->tty_columns : 80;
+	int rows = spec->tty_rows ? spec->tty_rows : 24;
+	cleanup_free char *ttyl = xasprintf("%d %d\n", cols, rows);
 	r = write_small(c, id, "command", cmdl, err);
 	if (r == 0 && name)
 		r = write_small(c, id, "name", name, err);
+	if (r == 0 && spec->tty)
+		r = write_small(c, id, "tty", ttyl, err);
 	if (r < 0)
 		goto fail;
 	fo = open(po, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -202,6 +216,9 @@ int rt_spawn(struct rt_ctr *c, const struct gfs_procspec *spec, uint32_t id,
 	p->name = name ? xstrdup(name) : xasprintf("%u", id);
 	p->state = RT_STARTING;
 	p->command = steal_ptr(cmd);
+	p->tty = spec->tty;
+	p->cols = cols;
+	p->rows = rows;
 	rt_proc_add(c, p);
 	*out = p;
 	sbuf_free(&b);
@@ -255,6 +272,34 @@ int rt_proc_remove_files(const char *dir, uint32_t id, gfs_err *err)
 	int r = rt_rm_rf(odir, err);
 	int r2 = rt_rm_rf(pdir, r < 0 ? GFS_IGNORE : err);
 	return r < 0 ? r : r2;
+}
+
+int rt_tty_resize(struct rt_ctr *c, struct rt_proc *p, int cols, int rows,
+		  gfs_err *err)
+{
+	if (!p->tty)
+		return gfs_error(err, EINVAL, "process %s has no tty", p->name);
+	if (p->exited || c->sock < 0)
+		return gfs_error(err, ESRCH, "process %s has exited", p->name);
+	if (cols <= 0 || rows <= 0 || cols > 65535 || rows > 65535)
+		return gfs_error(err, EINVAL, "window size %dx%d out of range",
+				 cols, rows);
+	cleanup_free char *line = xasprintf("%d %d\n", cols, rows);
+	int r = write_small(c, p->id, "tty", line, err);
+	if (r < 0)
+		return r;
+	sbuf b = SBUF_INIT;
+	proto_add(&b, "tty");
+	proto_addu(&b, p->id);
+	proto_addu(&b, (unsigned)cols);
+	proto_addu(&b, (unsigned)rows);
+	r = rt_send(c, &b, NULL, 0, err);
+	sbuf_free(&b);
+	if (r == 0) {
+		p->cols = cols;
+		p->rows = rows;
+	}
+	return r;
 }
 
 int rt_signal(struct rt_ctr *c, struct rt_proc *p, int sig, gfs_err *err)

@@ -8,12 +8,20 @@
  *   hello                                     running ID NSPID   (per process)
  *   spawn ID UID GID NG G... DIR MKDIR        exit ID STATUS     (until acked)
  *         PATH ARGC ARGV... ENVC ENV...       ready              (end of hello)
- *         NR (RES VALUE)... [CAPS]            started ID NSPID +
- * SCM_CREDENTIALS
+ *         NR (RES VALUE)...                   started ID NSPID +
+ *         [NNP [TTY [COLS ROWS]]]                    SCM_CREDENTIALS
  *         + fds: stdin, keeper, stdout, stderr   error ID ERRNO REASON
  *   signal ID SIG   eof ID   ack ID           stopped
- *   stop KILL
- */
+ *   tty ID COLS ROWS   stop KILL
+ *
+ * Optional trailing fields of spawn, absent in older messages:
+ *   NNP   "1": no_new_privs before exec; "0" or absent: not.
+ *   TTY   "1": the process runs on a pty the init makes (a new session,
+ *         the pty its controlling terminal and its stdin, stdout and
+ *         stderr); the init copies the master into the stdout file and the
+ *         stdin FIFO into the master, and at the FIFO's end writes the
+ *         terminal's EOF character.  COLS ROWS: its window size.
+ * "tty ID COLS ROWS" resizes a TTY process's window (SIGWINCH). */
 #ifndef GFS_RT_PROTO_H
 #define GFS_RT_PROTO_H
 

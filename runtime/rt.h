@@ -97,6 +97,8 @@ struct rt_proc {
 	char *command; /* gfs_procspec_command of its spec */
 	enum rt_proc_state state;
 	gfs_err spawn_err; /* RT_FAILED */
+	bool tty;	   /* runs on a pty of the init's */
+	int cols, rows;	   /* its window */
 	void *owner;	   /* the caller's own */
 };
 
@@ -183,6 +185,9 @@ void rt_spawn_abandon(struct rt_ctr *c, struct rt_proc *p, const gfs_err *err);
  * its files stay until rt_proc_remove_files (worker) takes them. */
 void rt_proc_forget(struct rt_ctr *c, struct rt_proc *p);
 int rt_proc_remove_files(const char *dir, uint32_t id, gfs_err *err);
+/* A TTY process's new window size. */
+int rt_tty_resize(struct rt_ctr *c, struct rt_proc *p, int cols, int rows,
+		  gfs_err *err);
 /* ESRCH when the process has exited. */
 int rt_signal(struct rt_ctr *c, struct rt_proc *p, int sig, gfs_err *err);
 /* SIGTERM (SIGKILL when kill) to every process, SIGKILL to what is left

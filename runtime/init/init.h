@@ -40,6 +40,10 @@ struct spawn_req {
 	int rl_res[32];
 	unsigned long long rl_val[32];
 	int fds[4]; /* stdin, stdin keeper, stdout, stderr */
+	/* optional trailing fields (runtime/proto.h) */
+	bool no_new_privs;
+	bool tty; /* fds 0, 2, 3 are then the pty's slave: make it ours */
+	unsigned short cols, rows;
 };
 
 /* Forks the child, which sets itself up and execs; returns at once with

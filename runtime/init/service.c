@@ -14,12 +14,14 @@
 #include <string.h>
 #include <poll.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -39,6 +41,19 @@ struct proc {
 	bool reported; /* a hello called it running already */
 	int efd;
 	uint64_t deadline;
+	int master; /* a TTY process's pty master; -1 */
+};
+
+/* A TTY process's stdin: what is written to its FIFO goes to the pty's
+ * master (which may be full: hence the buffer); the end of it is the
+ * terminal's end of file, ^D, as Garden sends it. */
+struct feed {
+	uint64_t gen;
+	int rfd;    /* the FIFO, nonblocking; -1 once at its end */
+	int master; /* a dup of the master, nonblocking */
+	char buf[4096];
+	size_t len, off;
+	bool eof_due; /* the FIFO ended: ^D goes out after buf */
 };
 
 /* A child that has not exec'd after this long is stuck (stopped by
@@ -78,6 +93,8 @@ static int timer = -1;
 static char rbuf[PROTO_MSG_MAX + 1];
 static struct pump *pumps;
 static size_t npumps;
+static struct feed *feeds;
+static size_t nfeeds;
 static uint64_t next_gen = 1;
 static char pbuf[PUMP_CHUNK];
 
@@ -140,6 +157,70 @@ static void pumps_compact(void)
 		if (pumps[i].rfd >= 0)
 			pumps[j++] = pumps[i];
 	npumps = j;
+}
+
+static void feed_close(struct feed *fd)
+{
+	if (fd->rfd >= 0)
+		close(fd->rfd);
+	close(fd->master);
+	fd->rfd = fd->master = -1;
+}
+
+/* Moves what the FIFO holds to the master, as far as the master takes
+ * it; never blocks. */
+static void feed_run(struct feed *f)
+{
+	for (;;) {
+		if (f->off < f->len) {
+			ssize_t w =
+			    write(f->master, f->buf + f->off, f->len - f->off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0 && errno == EAGAIN)
+				return;
+			if (w <= 0) {
+				feed_close(f);
+				return;
+			}
+			f->off += (size_t)w;
+			continue;
+		}
+		f->off = f->len = 0;
+		if (f->eof_due) {
+			struct termios t;
+			char eof = 4; /* ^D */
+			if (tcgetattr(f->master, &t) == 0 && t.c_cc[VEOF])
+				eof = (char)t.c_cc[VEOF];
+			if (write(f->master, &eof, 1) < 0 && errno == EAGAIN)
+				return;
+			feed_close(f);
+			return;
+		}
+		if (f->rfd < 0)
+			return;
+		ssize_t n = read(f->rfd, f->buf, sizeof f->buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close(f->rfd);
+			f->rfd = -1;
+			f->eof_due = true;
+			continue;
+		}
+		f->len = (size_t)n;
+	}
+}
+
+static void feeds_compact(void)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < nfeeds; i++)
+		if (feeds[i].master >= 0)
+			feeds[j++] = feeds[i];
+	nfeeds = j;
 }
 
 static void pump_add(uint64_t gen, int rfd, int wfd)
@@ -301,6 +382,8 @@ static void proc_remove(struct proc *p)
 		close(p->keeper);
 	if (p->efd >= 0)
 		close(p->efd);
+	if (p->master >= 0)
+		close(p->master);
 	*p = procs[--nprocs];
 }
 
@@ -360,6 +443,9 @@ static void reap(void)
 			close(p->keeper);
 		p->keeper = -1;
 		pump_drain(p->gen);
+		for (size_t i = 0; i < nfeeds; i++)
+			if (feeds[i].gen == p->gen && feeds[i].master >= 0)
+				feed_close(&feeds[i]);
 		put_pair("exit", p->id, p->status, 0);
 	}
 	check_stopped();
@@ -449,12 +535,67 @@ static int parse_spawn(char **f, size_t n, struct spawn_req *rq, gfs_err *err)
 			goto bad;
 		rq->rl_val[r] = v;
 	}
+	/* optional trailing fields (runtime/proto.h): NNP TTY COLS ROWS */
+	if (i < n)
+		rq->no_new_privs = strcmp(f[i++], "1") == 0;
+	if (i < n)
+		rq->tty = strcmp(f[i++], "1") == 0;
+	if (rq->tty) {
+		if (!NUM(65535))
+			goto bad;
+		rq->cols = (unsigned short)v;
+		if (!NUM(65535))
+			goto bad;
+		rq->rows = (unsigned short)v;
+	}
 #undef NUM
 	if (!rq->path[0] || !rq->dir[0])
 		goto bad;
 	return 0;
 bad:
 	return gfs_error(err, EINVAL, "malformed spawn request");
+}
+
+/* A pty for a TTY process: the master is ours, the slave its stdio.  The
+ * slave comes from the master itself (TIOCGPTPEER), not by a path in
+ * /dev/pts, and belongs to the process's user. */
+static int make_pty(const struct spawn_req *rq, int *master, int *slave,
+		    gfs_err *err)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return gfs_error_sys(err, errno, "opening /dev/ptmx");
+	if (unlockpt(m) < 0) {
+		int e = errno;
+		close(m);
+		return gfs_error_sys(err, e, "unlocking the pty");
+	}
+	int sl = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (sl < 0) {
+		int e = errno;
+		close(m);
+		return gfs_error_sys(err, e, "opening the pty's slave");
+	}
+	struct winsize ws = {.ws_row = rq->rows ? rq->rows : 24,
+			     .ws_col = rq->cols ? rq->cols : 80};
+	ioctl(m, TIOCSWINSZ, &ws);
+	if (fchown(sl, rq->uid, (gid_t)-1) < 0) {
+		/* it stays root's; the process still has it open */
+	}
+	fcntl(m, F_SETFL, O_NONBLOCK);
+	*master = m;
+	*slave = sl;
+	return 0;
+}
+
+static void feed_add(uint64_t gen, int rfd, int master)
+{
+	feeds = xrealloc(feeds, (nfeeds + 1) * sizeof *feeds);
+	memset(&feeds[nfeeds], 0, sizeof feeds[nfeeds]);
+	feeds[nfeeds].gen = gen;
+	feeds[nfeeds].rfd = rfd;
+	feeds[nfeeds].master = master;
+	nfeeds++;
 }
 
 static void do_spawn(char **f, size_t n, int *fds, size_t nfds)
@@ -483,14 +624,29 @@ static void do_spawn(char **f, size_t n, int *fds, size_t nfds)
 		gfs_error(&e, EEXIST, "process %u exists", rq.id);
 		goto out;
 	}
-	/* the process writes to pipes; we append to the files */
-	if (out_pipe(&rq, po, &e) < 0 || out_pipe(&rq, pe, &e) < 0)
-		goto out;
-	rq.fds[2] = po[1];
-	rq.fds[3] = pe[1];
+	int master = -1, slave = -1;
+	if (rq.tty) {
+		/* stdin, stdout and stderr are the pty; what it says goes to
+		 * the stdout file, stderr stays empty */
+		if (make_pty(&rq, &master, &slave, &e) < 0)
+			goto out;
+		rq.fds[0] = rq.fds[2] = rq.fds[3] = slave;
+	} else {
+		/* the process writes to pipes; we append to the files */
+		if (out_pipe(&rq, po, &e) < 0 || out_pipe(&rq, pe, &e) < 0)
+			goto out;
+		rq.fds[2] = po[1];
+		rq.fds[3] = pe[1];
+	}
 	int efd;
-	if (init_spawn_start(&rq, privileged, &pid, &efd, &e) < 0)
+	int r = init_spawn_start(&rq, privileged, &pid, &efd, &e);
+	if (slave >= 0)
+		close(slave);
+	if (r < 0) {
+		if (master >= 0)
+			close(master);
 		goto out;
+	}
 	uint64_t gen = next_gen++;
 	procs = xrealloc(procs, (nprocs + 1) * sizeof *procs);
 	procs[nprocs++] = (struct proc){
@@ -501,11 +657,18 @@ static void do_spawn(char **f, size_t n, int *fds, size_t nfds)
 	    .starting = true,
 	    .efd = efd,
 	    .deadline = mono_ms() + SPAWN_TIMEOUT_MS,
+	    .master = master,
 	};
 	fds[1] = -1;
-	pump_add(gen, po[0], fds[2]);
-	pump_add(gen, pe[0], fds[3]);
-	po[0] = pe[0] = fds[2] = fds[3] = -1;
+	if (master >= 0) {
+		pump_add(gen, fcntl(master, F_DUPFD_CLOEXEC, 3), fds[2]);
+		feed_add(gen, fds[0], fcntl(master, F_DUPFD_CLOEXEC, 3));
+		fds[0] = fds[2] = -1;
+	} else {
+		pump_add(gen, po[0], fds[2]);
+		pump_add(gen, pe[0], fds[3]);
+		po[0] = pe[0] = fds[2] = fds[3] = -1;
+	}
 out:
 	if (e.code)
 		reply_error(id, &e);
@@ -573,6 +736,15 @@ static void handle(char **f, size_t n, int *fds, size_t nfds)
 		if (p->keeper >= 0)
 			close(p->keeper);
 		p->keeper = -1;
+	} else if (strcmp(verb, "tty") == 0 && p->master >= 0 && n > 3) {
+		unsigned long long cols, rows;
+		if (proto_num(f[2], 65535, &cols) &&
+		    proto_num(f[3], 65535, &rows)) {
+			struct winsize ws = {.ws_row = (unsigned short)rows,
+					     .ws_col = (unsigned short)cols};
+			/* the foreground group gets SIGWINCH */
+			ioctl(p->master, TIOCSWINSZ, &ws);
+		}
 	} else if (strcmp(verb, "ack") == 0 && p->exited) {
 		proc_remove(p);
 	}
@@ -627,8 +799,9 @@ int init_serve(int lsock, bool priv)
 	size_t npf = 0;
 	for (;;) {
 		pumps_compact();
-		if (npf < 4 + npumps + nprocs) {
-			npf = 4 + npumps + nprocs;
+		feeds_compact();
+		if (npf < 4 + npumps + nprocs + nfeeds) {
+			npf = 4 + npumps + nprocs + nfeeds;
 			pf = xrealloc(pf, npf * sizeof *pf);
 		}
 		/* a negative fd (no connection) is ignored by poll */
@@ -655,11 +828,24 @@ int init_serve(int lsock, bool priv)
 			if (timeout < 0 || left < (uint64_t)timeout)
 				timeout = (int)left;
 		}
-		if (poll(pf, 4 + np + ns, timeout) < 0) {
+		/* TTY stdin: the FIFO while there is room, the master while
+		 * something waits for it */
+		size_t nf = nfeeds;
+		for (size_t i = 0; i < nf; i++) {
+			struct feed *fd = &feeds[i];
+			bool out = fd->off < fd->len || fd->eof_due;
+			pf[4 + np + ns + i] =
+			    (struct pollfd){out ? fd->master : fd->rfd,
+					    (short)(out ? POLLOUT : POLLIN), 0};
+		}
+		if (poll(pf, 4 + np + ns + nf, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		for (size_t i = 0; i < nf; i++)
+			if (pf[4 + np + ns + i].revents && feeds[i].master >= 0)
+				feed_run(&feeds[i]);
 		now = mono_ms();
 		for (size_t i = 0; i < nprocs;) {
 			struct proc *p = &procs[i];

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -176,6 +177,10 @@ static __attribute__((noreturn)) void child(const struct spawn_req *rq,
 	int fl = fcntl(0, F_GETFL);
 	if (fl >= 0)
 		fcntl(0, F_SETFL, fl & ~O_NONBLOCK);
+	/* a TTY process: the pty is its controlling terminal (we are a
+	 * session leader already) */
+	if (rq->tty && ioctl(0, TIOCSCTTY, 0) < 0)
+		fail(efd, errno, "making the pty the controlling terminal");
 	/* everything else (our sockets, the keeper) goes at exec; efd
 	 * must live until then */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);

@@ -59,15 +59,16 @@ static void test_tables_match_spec(void **state)
 	(void)state;
 	expect_rows("", (const char *const[]){"ctl", "ping", "capacity",
 					      "errors", NULL});
-	expect_rows("*", (const char *const[]){
-			     "info", "stop", "events", "grace", "errors",
-			     "metrics", "limits", "properties", "procs", NULL});
+	expect_rows("*", (const char *const[]){"info", "stop", "events",
+					       "grace", "errors", "metrics",
+					       "limits", "properties", "procs",
+					       "streamin", "streamout", NULL});
 	expect_rows("*/limits", (const char *const[]){"memory", "cpu", "pids",
 						      "disk", NULL});
 	expect_rows("*/procs", (const char *const[]){"new", NULL});
 	expect_rows("*/procs/*",
 		    (const char *const[]){"stdin", "stdout", "stderr", "wait",
-					  "signal", "status", NULL});
+					  "signal", "status", "tty", NULL});
 	expect_rows("*/properties", (const char *const[]){NULL});
 	assert_null(at("*/nosuch"));
 	assert_null(at("*/info/x"));
@@ -141,7 +142,7 @@ static void test_ids_and_scopes(void **state)
 		assert_int_equal(gfs_row_by_id((uint8_t)id)->id, id);
 		n++;
 	}
-	assert_int_equal(n, 28);
+	assert_int_equal(n, 31);
 	assert_int_equal(gfs_root.id, 1);
 	assert_int_equal(at("ping")->scope, GFS_TOP);
 	assert_int_equal(at("*")->scope, GFS_CTR);
