@@ -23,8 +23,11 @@ INIT_OBJS := $(patsubst %.c,$(B)/init-obj/%.o,$(INIT_SRCS) lib/err.c lib/buf.c n
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(B)/unit-san/%,$(UNIT_SRCS))
-# what the unit tests may link: pure code only
-UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c gardenfs/tab.c
+# what the unit tests may link: pure code only (and the init's hardening,
+# which needs libseccomp and libcap)
+UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c gardenfs/tab.c \
+	runtime/init/seccomp.c runtime/init/caps.c runtime/init/dir.c
+UNIT_LIBS := -lseccomp -lcap
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 all: $(B)/gardenfs $(B)/gardenfs-init $(B)/image/.done $(B)/ctr-helper $(B)/oci/index.json
@@ -40,9 +43,11 @@ $(B)/init-obj/%.o: %.c $(HDRS)
 $(B)/gardenfs: $(DAEMON_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-# Static, so that it starts fast and needs nothing from the image.
+# Static, so that it starts fast and needs nothing from the image; so are
+# libseccomp and libcap in it (Debian ships their .a files).
+INIT_LIBS := -lseccomp -lcap
 $(B)/gardenfs-init: $(INIT_OBJS)
-	$(CC) $(CFLAGS) -static -o $@ $^
+	$(CC) $(CFLAGS) -static -o $@ $^ $(INIT_LIBS)
 
 # A tiny static helper for tests, copied into test images (crun's way).
 $(B)/ctr-helper: tests/helper/ctr-helper.c
@@ -60,11 +65,11 @@ $(B)/oci/index.json: tools/mkoci.sh $(B)/image/.done
 
 $(B)/unit/%: tests/unit/%.c $(UNIT_LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB_SRCS) $(PKG_LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB_SRCS) $(PKG_LIBS) $(UNIT_LIBS) -lcmocka
 
 $(B)/unit-san/%: tests/unit/%.c $(UNIT_LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -O1 $(SAN) $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB_SRCS) $(PKG_LIBS) -lcmocka
+	$(CC) $(CFLAGS) -O1 $(SAN) $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB_SRCS) $(PKG_LIBS) $(UNIT_LIBS) -lcmocka
 
 # The daemon built with ASan and UBSan (halting on the first report), and
 # the whole integration suite run against it: slower, not part of `test`.

@@ -108,6 +108,7 @@ static void build_request(sbuf *b, uint32_t id, const struct rt_user *u,
 		proto_addu(b, (unsigned)gfs_rlim_resource((enum gfs_rlim)r));
 		proto_addu(b, spec->rlim[r]);
 	}
+	proto_add(b, spec->no_new_privs ? "1" : "0");
 }
 
 int rt_spawn(struct rt_ctr *c, const struct gfs_procspec *spec,

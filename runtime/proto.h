@@ -8,11 +8,18 @@
  *   hello                                     running ID NSPID   (per process)
  *   spawn ID UID GID NG G... DIR MKDIR        exit ID STATUS     (until acked)
  *         PATH ARGC ARGV... ENVC ENV...       ready              (end of hello)
- *         NR (RES VALUE)... [CAPS]            started ID NSPID +
+ *         NR (RES VALUE)... [NNP]             started ID NSPID +
  * SCM_CREDENTIALS
  *         + fds: stdin, keeper, stdout, stderr   error ID ERRNO REASON
  *   signal ID SIG   eof ID   ack ID           stopped
  *   stop KILL
+ *
+ * Optional trailing fields of spawn, each absent in older messages (the
+ * init takes a message that ends early as if they were "0"):
+ *   NNP   "1": set no_new_privs before exec (ProcessSpec's
+ *         "no_new_privileges"); "0" or absent: not.
+ * Fields after the last one the init knows are ignored, so a newer daemon
+ * may append more.
  */
 #ifndef GFS_RT_PROTO_H
 #define GFS_RT_PROTO_H
@@ -42,8 +49,14 @@
 /* The init's config comes as one packet on the sync socket, not on its
  * command line, so that the container's ps shows no host path:
  *   config HANDLE LOWER DIR PRIVILEGED(0|1) BIND...
- * It must fit the socketpair's default send buffer. */
+ * It must fit the socketpair's default send buffer.  Once the daemon has
+ * moved the init into its cgroups it sends one more packet, "cgroup", on
+ * the same socket: only then does the init make its cgroup namespace
+ * (whose root is the cgroup it is in at that moment) and answer "ok". */
 #define PROTO_CONFIG_MAX (128 * 1024)
+/* How long the init waits for "cgroup" (the daemon waits longer for
+ * "ok"). */
+#define PROTO_CGROUP_WAIT_MS 8000
 
 static inline void proto_add(sbuf *b, const char *s)
 {

@@ -38,7 +38,8 @@ struct spawn_req {
 	size_t nrl;
 	int rl_res[32];
 	unsigned long long rl_val[32];
-	int fds[4]; /* stdin, stdin keeper, stdout, stderr */
+	int fds[4];	   /* stdin, stdin keeper, stdout, stderr */
+	bool no_new_privs; /* the optional NNP field */
 };
 
 /* Forks and execs; returns once exec succeeded (0, *pid set) or failed

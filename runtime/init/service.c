@@ -377,6 +377,9 @@ static int parse_spawn(char **f, size_t n, struct spawn_req *rq, gfs_err *err)
 			goto bad;
 		rq->rl_val[r] = v;
 	}
+	/* optional trailing fields (runtime/proto.h) */
+	if (i < n)
+		rq->no_new_privs = strcmp(f[i++], "1") == 0;
 #undef NUM
 	if (!rq->path[0] || !rq->dir[0])
 		goto bad;
