@@ -30,7 +30,8 @@ UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c gardenfs/tab.c \
 UNIT_LIBS := -lseccomp -lcap
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-all: $(B)/gardenfs $(B)/gardenfs-init $(B)/image/.done $(B)/ctr-helper $(B)/oci/index.json
+all: $(B)/gardenfs $(B)/gardenfs-init $(B)/image/.done $(B)/ctr-helper $(B)/oci/index.json \
+	$(B)/devices-v2
 
 $(B)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -53,6 +54,11 @@ $(B)/gardenfs-init: $(INIT_OBJS)
 $(B)/ctr-helper: tests/helper/ctr-helper.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -static -o $@ $<
+
+# The security tests' driver of the cgroup v2 device program.
+$(B)/devices-v2: tests/security/devices-v2.c runtime/cgroup.c lib/err.c lib/buf.c lib/parse.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lpthread
 
 $(B)/image/.done: tools/mkimage.sh
 	tools/mkimage.sh $(B)/image

@@ -1586,23 +1586,29 @@ static int v2_devices(struct cg *cg, const struct cg_dev_rule *rules, size_t n,
 	if (k < 0)
 		return gfs_error(err, -k, "device program too long");
 	static char license[] = "GPL";
-	char log[4096] = "";
 	union bpf_attr load;
 	memset(&load, 0, sizeof load);
 	load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
 	load.insns = (uint64_t)(uintptr_t)insns;
 	load.insn_cnt = (uint32_t)k;
 	load.license = (uint64_t)(uintptr_t)license;
-	load.log_buf = (uint64_t)(uintptr_t)log;
-	load.log_size = sizeof log;
-	load.log_level = 1;
 	cleanup_close int prog =
 	    (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
 	if (prog < 0) {
-		log[strcspn(log, "\n")] = '\0';
-		return gfs_error_sys(err, errno,
-				     "loading the device program%s%s",
-				     *log ? ": " : "", log);
+		/* again with the verifier's log, for the reason */
+		int e = errno;
+		cleanup_free char *log = xcalloc(1, 65536);
+		load.log_buf = (uint64_t)(uintptr_t)log;
+		load.log_size = 65536;
+		load.log_level = 1;
+		syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+		char *last = strrchr(log, '\n');
+		while (last && last > log && last[1] == '\0') {
+			*last = '\0';
+			last = strrchr(log, '\n');
+		}
+		return gfs_error_sys(err, e, "loading the device program%s%s",
+				     *log ? ": " : "", last ? last + 1 : log);
 	}
 	cleanup_close int cgfd =
 	    open(cg->dir[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);

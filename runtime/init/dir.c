@@ -55,12 +55,10 @@ int init_make_dir(const char *dir, uid_t uid, gid_t gid, gfs_err *err)
 
 	/* already there (however it is reached): nothing to create, and
 	 * the chdir as the user decides whether it may go in */
-	cleanup_close int there =
-	    open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int there = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (there >= 0)
 		return 0;
-	int n = gfs_path_components(dir, buf, sizeof buf, comps,
-				    DIR_MAX_DEPTH);
+	int n = gfs_path_components(dir, buf, sizeof buf, comps, DIR_MAX_DEPTH);
 	if (n < 0)
 		return gfs_error(err, -n,
 				 n == -EINVAL
@@ -73,9 +71,9 @@ int init_make_dir(const char *dir, uid_t uid, gid_t gid, gfs_err *err)
 	int i, e = 0;
 	for (i = 0; i < n; i++) {
 		bool made = false;
-		int next = openat(fd, comps[i],
-				  O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-				      O_CLOEXEC);
+		int next =
+		    openat(fd, comps[i],
+			   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT) {
 			if (mkdirat(fd, comps[i], 0755) == 0)
 				made = true;
@@ -96,17 +94,24 @@ int init_make_dir(const char *dir, uid_t uid, gid_t gid, gfs_err *err)
 					     comps[i]);
 		}
 	}
-	e = i < n ? errno : 0;
-	close(fd);
-	if (i == n)
+	if (i == n) {
+		close(fd);
 		return 0;
-	/* O_NOFOLLOW on a symlink: ELOOP; O_DIRECTORY on anything else that
-	 * is not a directory: ENOTDIR */
-	if (e == ELOOP || e == ENOTDIR)
-		return gfs_error(err, e,
-				 "dir %s: %s is a symlink or not a directory; "
-				 "missing directories are only created under "
-				 "real ones",
+	}
+	e = errno;
+	/* O_DIRECTORY|O_NOFOLLOW says ENOTDIR for a symlink too: tell them
+	 * apart, a symlink is the attack */
+	struct stat st;
+	bool link = fstatat(fd, comps[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode);
+	close(fd);
+	if (link)
+		return gfs_error(err, ELOOP,
+				 "dir %s: %s is a symlink; missing directories "
+				 "are only created under real ones",
 				 dir, comps[i]);
+	if (e == ENOTDIR)
+		return gfs_error(err, e, "dir %s: %s is not a directory", dir,
+				 comps[i]);
 	return gfs_error_sys(err, e, "dir %s: creating %s", dir, comps[i]);
 }

@@ -51,8 +51,10 @@ static char *read_config(struct init_cfg *cfg, char ***fields)
  * "cgroup" when that is done; only then is the cgroup we are in the one
  * that a new cgroup namespace must have as its root.  Every process we
  * spawn inherits the namespace, so none of them sees the host's cgroup
- * paths. */
-static int init_cgroupns(gfs_err *err)
+ * paths.  We wait for it even when the root failed, so that the daemon,
+ * which sends it before it reads our answer, gets that answer and not a
+ * broken pipe. */
+static int wait_cgroup(gfs_err *err)
 {
 	char buf[16];
 	struct pollfd pf = {PROTO_INIT_SYNC_FD, POLLIN, 0};
@@ -66,6 +68,11 @@ static int init_cgroupns(gfs_err *err)
 		return gfs_error(err, EPROTO,
 				 "gardenfs-init: expected \"cgroup\" from the "
 				 "daemon");
+	return 0;
+}
+
+static int init_cgroupns(gfs_err *err)
+{
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		return gfs_error_sys(err, errno, "making the cgroup namespace");
 	return 0;
@@ -82,8 +89,15 @@ int main(void)
 		report("error 22 gardenfs-init: no config from the daemon");
 		return 2;
 	}
-	if (init_rootfs(&cfg, &err) < 0 || init_cgroupns(&err) < 0 ||
-	    (!cfg.privileged && init_seccomp_prepare(&err) < 0)) {
+	gfs_err werr = {0};
+	int r = init_rootfs(&cfg, &err);
+	if (wait_cgroup(r < 0 ? &werr : &err) < 0 && r == 0)
+		r = -err.code;
+	if (r == 0)
+		r = init_cgroupns(&err);
+	if (r == 0 && !cfg.privileged)
+		r = init_seccomp_prepare(&err);
+	if (r < 0) {
 		char *line = xasprintf("error %d %s", err.code, err.msg);
 		report(line);
 		free(line);

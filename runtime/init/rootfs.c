@@ -558,11 +558,6 @@ int init_rootfs(const struct init_cfg *cfg, gfs_err *err)
 	cleanup_close int root = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return gfs_error_sys(err, errno, "opening %s", target);
-	for (char **b = cfg->binds; b && *b; b++) {
-		r = do_bind(root, *b, err);
-		if (r < 0)
-			return r;
-	}
 	cleanup_close int proc = mountpoint_dir(root, "proc", err);
 	if (proc < 0)
 		return proc;
@@ -576,6 +571,13 @@ int init_rootfs(const struct init_cfg *cfg, gfs_err *err)
 	r = mount_dev(root, err);
 	if (r < 0)
 		return r;
+	/* after /proc, /sys and /dev, so that a bind into /dev (a device the
+	 * host hands in) is not hidden by them; the masks come last */
+	for (char **b = cfg->binds; b && *b; b++) {
+		r = do_bind(root, *b, err);
+		if (r < 0)
+			return r;
+	}
 
 	size_t hl = strlen(cfg->handle);
 	if (sethostname(cfg->handle, hl > 64 ? 64 : hl) < 0)

@@ -99,11 +99,11 @@ static uint32_t verdict(uint32_t arch, int nr, uint64_t a0)
 	return run(&d);
 }
 
-#define ALLOW  SECCOMP_RET_ALLOW
-#define EPERM_ (SECCOMP_RET_ERRNO | EPERM)
+#define ALLOW	SECCOMP_RET_ALLOW
+#define EPERM_	(SECCOMP_RET_ERRNO | EPERM)
 #define ENOSYS_ (SECCOMP_RET_ERRNO | ENOSYS)
-#define X64    AUDIT_ARCH_X86_64
-#define I386   AUDIT_ARCH_I386
+#define X64	AUDIT_ARCH_X86_64
+#define I386	AUDIT_ARCH_I386
 
 static int setup(void **state)
 {
@@ -124,7 +124,7 @@ static int teardown(void **state)
 static void test_allowed(void **state)
 {
 	(void)state;
-	const int nrs[] = {SYS_read,   SYS_write,	SYS_openat, SYS_execve,
+	const int nrs[] = {SYS_read,	   SYS_write,	SYS_openat, SYS_execve,
 			   SYS_exit_group, SYS_mmap,	SYS_futex,  SYS_chroot,
 			   SYS_ptrace,	   SYS_setuid,	SYS_capset, SYS_prctl,
 			   SYS_seccomp,	   SYS_openat2, SYS_statx,  SYS_rseq,
@@ -138,18 +138,42 @@ static void test_refused(void **state)
 {
 	(void)state;
 	const int nrs[] = {
-	    SYS_mount,		SYS_umount2,	   SYS_unshare,
-	    SYS_setns,		SYS_keyctl,	   SYS_add_key,
-	    SYS_request_key,	SYS_bpf,	   SYS_perf_event_open,
-	    SYS_open_by_handle_at, SYS_kexec_load, SYS_kexec_file_load,
-	    SYS_init_module,	SYS_finit_module,  SYS_delete_module,
-	    SYS_reboot,		SYS_swapon,	   SYS_pivot_root,
-	    SYS_io_uring_setup, SYS_io_uring_enter, SYS_userfaultfd,
-	    SYS_open_tree,	SYS_move_mount,	   SYS_fsopen,
-	    SYS_mount_setattr,	SYS_sethostname,   SYS_settimeofday,
-	    SYS_acct,		SYS_kcmp,	   SYS_pidfd_getfd,
-	    SYS_iopl,		SYS_quotactl,	   SYS_syslog,
-	    SYS_vhangup,	SYS_lookup_dcookie, SYS_fanotify_init,
+	    SYS_mount,
+	    SYS_umount2,
+	    SYS_unshare,
+	    SYS_setns,
+	    SYS_keyctl,
+	    SYS_add_key,
+	    SYS_request_key,
+	    SYS_bpf,
+	    SYS_perf_event_open,
+	    SYS_open_by_handle_at,
+	    SYS_kexec_load,
+	    SYS_kexec_file_load,
+	    SYS_init_module,
+	    SYS_finit_module,
+	    SYS_delete_module,
+	    SYS_reboot,
+	    SYS_swapon,
+	    SYS_pivot_root,
+	    SYS_io_uring_setup,
+	    SYS_io_uring_enter,
+	    SYS_userfaultfd,
+	    SYS_open_tree,
+	    SYS_move_mount,
+	    SYS_fsopen,
+	    SYS_mount_setattr,
+	    SYS_sethostname,
+	    SYS_settimeofday,
+	    SYS_acct,
+	    SYS_kcmp,
+	    SYS_pidfd_getfd,
+	    SYS_iopl,
+	    SYS_quotactl,
+	    SYS_syslog,
+	    SYS_vhangup,
+	    SYS_lookup_dcookie,
+	    SYS_fanotify_init,
 	};
 	for (size_t i = 0; i < sizeof nrs / sizeof nrs[0]; i++)
 		if (verdict(X64, nrs[i], 0) != EPERM_)
