@@ -24,11 +24,9 @@
  * prog->filter is malloc'd (free it). */
 int gfs_seccomp_build(struct sock_fprog *prog, gfs_err *err);
 
-/* Builds the filter once, in the init before any spawn, so that a child
- * only has to load it. */
-int init_seccomp_prepare(gfs_err *err);
-/* Loads the prepared filter into the calling process (0 or -errno).
- * Without no_new_privs the caller needs CAP_SYS_ADMIN in its namespace. */
+/* Loads that filter, as built by gfs_seccomp_build when gardenfs-init was
+ * built (seccomp_load.c), into the calling process: 0 or -errno.  Without
+ * no_new_privs the caller needs CAP_SYS_ADMIN in its namespace. */
 int init_seccomp_load(void);
 
 /* --- capabilities (caps.c) --- */

@@ -3,8 +3,7 @@
  * Our config comes as a packet on fd 3 (runtime/proto.h), never on argv:
  * the container's ps must show a bare "gardenfs-init", no host path.  We
  * build the root, wait until the daemon has put us in our cgroups, make
- * our cgroup namespace, build the seccomp filter our children will load,
- * say "ok" (or why not) on fd 3, and serve. */
+ * our cgroup namespace, say "ok" (or why not) on fd 3, and serve. */
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
@@ -15,7 +14,6 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
-#include "runtime/init/harden.h"
 #include "runtime/init/init.h"
 #include "runtime/proto.h"
 
@@ -95,8 +93,6 @@ int main(void)
 		r = -err.code;
 	if (r == 0)
 		r = init_cgroupns(&err);
-	if (r == 0 && !cfg.privileged)
-		r = init_seccomp_prepare(&err);
 	if (r < 0) {
 		char *line = xasprintf("error %d %s", err.code, err.msg);
 		report(line);

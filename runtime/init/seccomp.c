@@ -12,8 +12,11 @@
  * if the kernel were older, and libc falls back (fchmodat2, cachestat,
  * map_shadow_stack, ...), where EPERM would be taken as a real refusal.
  *
- * The filter is built once in the init (init_seccomp_prepare) and only
- * loaded by each spawned child, just before exec. */
+ * This file runs at build time (tools/mkseccomp.c turns the program into
+ * build/gen/seccomp_filter.h, which runtime/init/seccomp_load.c loads):
+ * with libseccomp linked statically its syscall tables are frozen at build
+ * time anyway, so the program is the same, and no container pays the
+ * 10-30 ms libseccomp takes to generate it. */
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
@@ -24,7 +27,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -673,22 +675,4 @@ int gfs_seccomp_build(struct sock_fprog *prog, gfs_err *err)
 out:
 	seccomp_release(ctx);
 	return r;
-}
-
-static struct sock_fprog prepared;
-
-int init_seccomp_prepare(gfs_err *err)
-{
-	if (prepared.filter)
-		return 0;
-	return gfs_seccomp_build(&prepared, err);
-}
-
-int init_seccomp_load(void)
-{
-	if (!prepared.filter)
-		return -EINVAL;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prepared) < 0)
-		return -errno;
-	return 0;
 }

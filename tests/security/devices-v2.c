@@ -58,7 +58,8 @@ static void check(const char *group, const struct want *w, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		bool ok = w[i].got == w[i].want;
 		printf("%s %s %s: got %s, want %s\n", ok ? "ok  " : "FAIL",
-		       group, w[i].what, w[i].got ? strerror(w[i].got) : "success",
+		       group, w[i].what,
+		       w[i].got ? strerror(w[i].got) : "success",
 		       w[i].want ? strerror(w[i].want) : "success");
 		failures += !ok;
 	}

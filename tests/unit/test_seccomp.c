@@ -4,8 +4,9 @@
  * is checked without loading anything into the kernel: allowed calls,
  * refused ones (EPERM), clone3 and calls newer than the profile (ENOSYS),
  * the argument rules (clone, personality, socket) and the i386 and x32
- * ABIs.  The integration tests (tests/security/seccomp-default.sh) check
- * the same against the real kernel. */
+ * ABIs; and that the program compiled into gardenfs-init is this one.  The
+ * integration tests (tests/security/seccomp-default.sh) check the same against
+ * the real kernel. */
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -23,6 +24,7 @@
 #include <cmocka.h>
 
 #include "runtime/init/harden.h"
+#include "seccomp_filter.h" /* what gardenfs-init loads (build/gen) */
 
 static struct sock_fprog prog;
 
@@ -273,6 +275,16 @@ static void test_stable(void **state)
 	free(again.filter);
 }
 
+/* The program built into gardenfs-init is this one. */
+static void test_generated(void **state)
+{
+	(void)state;
+	size_t n = sizeof gfs_seccomp_filter / sizeof gfs_seccomp_filter[0];
+	assert_int_equal(n, prog.len);
+	assert_memory_equal(gfs_seccomp_filter, prog.filter,
+			    n * sizeof *prog.filter);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +292,7 @@ int main(void)
 	    cmocka_unit_test(test_enosys),	cmocka_unit_test(test_clone),
 	    cmocka_unit_test(test_personality), cmocka_unit_test(test_socket),
 	    cmocka_unit_test(test_foreign_abi), cmocka_unit_test(test_stable),
+	    cmocka_unit_test(test_generated),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
