@@ -39,6 +39,23 @@ uint64_t init_caps_bounding(void)
 	return m;
 }
 
+uint64_t init_caps_permitted(void)
+{
+	uint64_t m = 0;
+	cap_t caps = cap_get_proc();
+	if (!caps)
+		return 0;
+	for (int c = 0; c < last_cap(); c++) {
+		cap_flag_value_t v = CAP_CLEAR;
+		if (cap_get_flag(caps, (cap_value_t)c, CAP_PERMITTED, &v) ==
+			0 &&
+		    v == CAP_SET)
+			m |= BIT(c);
+	}
+	cap_free(caps);
+	return m;
+}
+
 int init_caps_bound(uint64_t keep, gfs_err *err)
 {
 	for (int c = 0; c < last_cap(); c++) {

@@ -39,8 +39,9 @@ int init_caps_bound(uint64_t keep, gfs_err *err);
 /* Sets effective and permitted to want (a subset of what we hold),
  * inheritable to none, and clears the ambient set. */
 int init_caps_set(uint64_t want, gfs_err *err);
-/* What is in the bounding set now, as a mask. */
+/* What is in the bounding set, and in the permitted set, now, as masks. */
 uint64_t init_caps_bounding(void);
+uint64_t init_caps_permitted(void);
 
 /* --- the working directory (dir.c) --- */
 

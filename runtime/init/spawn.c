@@ -194,7 +194,9 @@ static __attribute__((noreturn)) void child(const struct spawn_req *rq,
 	uint64_t bound = privileged ? init_caps_bounding() : gfs_caps_default();
 	if (!privileged && init_caps_bound(bound, &e) < 0)
 		fail_err(efd, &e);
-	uint64_t want = rq->uid == 0 ? bound : 0;
+	/* root gets the bounding set (as exec would give it), as far as we
+	 * hold it ourselves; anyone else nothing */
+	uint64_t want = rq->uid == 0 ? bound & init_caps_permitted() : 0;
 
 	if (rq->mkdir && rq->dir[0] == '/' &&
 	    init_make_dir(rq->dir, rq->uid, rq->gid, &e) < 0)

@@ -26,8 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *q = gfs_quote_word(*w);
 		char **back = NULL;
 		gfs_err e2 = {0};
-		if (gfs_split_words(q, &back, &e2) < 0 || !back[0] ||
-		    back[1] || strcmp(back[0], *w) != 0)
+		if (gfs_split_words(q, &back, &e2) < 0 || !back[0] || back[1] ||
+		    strcmp(back[0], *w) != 0)
 			abort();
 		gfs_strv_free(back);
 		free(q);

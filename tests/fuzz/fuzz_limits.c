@@ -39,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (gfs_parse_size(cmd, &sz, &err) == 0) {
 		/* digits, then at most one suffix letter */
 		size_t d = strspn(cmd, "0123456789");
-		if (d == 0 || (cmd[d] && (cmd[d + 1] || !strchr("KMGTkmgt", cmd[d]))))
+		if (d == 0 ||
+		    (cmd[d] && (cmd[d + 1] || !strchr("KMGTkmgt", cmd[d]))))
 			abort();
 	}
 	gfs_handle_is_valid(cmd, &err);

@@ -45,8 +45,9 @@ static void test_components(void **state)
 
 	char buf[8];
 	const char *c[2];
-	assert_int_equal(gfs_path_components("/abcdefgh", buf, sizeof buf, c, 2),
-			 -ENAMETOOLONG);
+	assert_int_equal(
+	    gfs_path_components("/abcdefgh", buf, sizeof buf, c, 2),
+	    -ENAMETOOLONG);
 	char big[64];
 	assert_int_equal(gfs_path_components("/a/b/c", big, sizeof big, c, 2),
 			 -ENAMETOOLONG);
@@ -116,8 +117,7 @@ static void test_make_dir(void **state)
 	int fd = open(at("a/file"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(init_make_dir(at("a/file/x"), me, mg, &err),
-			 -ENOTDIR);
+	assert_int_equal(init_make_dir(at("a/file/x"), me, mg, &err), -ENOTDIR);
 	/* ".." and relative paths */
 	assert_int_equal(init_make_dir(at("a/../q"), me, mg, &err), -EINVAL);
 	assert_int_equal(init_make_dir("rel/x", me, mg, &err), -EINVAL);
