@@ -15,7 +15,8 @@ NET_SRCS := $(wildcard net/*.c)
 QUOTA_SRCS := $(wildcard quota/*.c)
 GARDEN_SRCS := $(wildcard garden/*.c)
 FRONT_SRCS := $(wildcard gardenfs/*.c)
-INIT_SRCS := $(wildcard runtime/init/*.c)
+# seccomp.c runs at build time (tools/mkseccomp), not in the init
+INIT_SRCS := $(filter-out runtime/init/seccomp.c,$(wildcard runtime/init/*.c))
 STREAM_SRCS := $(wildcard runtime/stream/*.c)
 HDRS := $(wildcard lib/*.h runtime/*.h runtime/init/*.h runtime/stream/*.h net/*.h quota/*.h garden/*.h gardenfs/*.h)
 
@@ -32,29 +33,45 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(B)/unit-san/%,$(UNIT_SRCS))
 # what the unit tests may link: no runtime, no kernel (garden/ over a
-# fake backend, the front's tables); libfuse only for its types
+# fake backend, the front's tables; libfuse only for its types), and the
+# init's hardening, which needs libseccomp and libcap
 UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c runtime/stream_proto.c \
 	garden/garden.c garden/meta.c garden/stream.c \
 	gardenfs/tab.c gardenfs/kinds.c gardenfs/nodes.c gardenfs/fs.c \
-	gardenfs/streams.c
+	gardenfs/streams.c \
+	runtime/init/seccomp.c runtime/init/caps.c runtime/init/dir.c
+UNIT_LIBS := -lseccomp -lcap -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-all: $(B)/gardenfs $(B)/gardenfs-init $(B)/gardenfs-stream $(B)/image/.done $(B)/ctr-helper $(B)/oci/index.json $(B)/stream-driver $(B)/gardenfs-stream-nowarm
+all: $(B)/gardenfs $(B)/gardenfs-init $(B)/gardenfs-stream $(B)/image/.done $(B)/ctr-helper $(B)/oci/index.json \
+	$(B)/stream-driver $(B)/gardenfs-stream-nowarm $(B)/devices-v2
 
 $(B)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(B)/init-obj/%.o: %.c $(HDRS)
+$(B)/init-obj/%.o: %.c $(HDRS) $(B)/gen/seccomp_filter.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DGFS_INIT -c -o $@ $<
+	$(CC) $(CFLAGS) -I$(B)/gen -DGFS_INIT -c -o $@ $<
+
+# The seccomp program, made by libseccomp at build time (see
+# runtime/init/seccomp.c for why not at run time).
+$(B)/mkseccomp: tools/mkseccomp.c runtime/init/seccomp.c lib/err.c lib/buf.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lseccomp
+
+$(B)/gen/seccomp_filter.h: $(B)/mkseccomp
+	@mkdir -p $(dir $@)
+	$(B)/mkseccomp $@.tmp && mv $@.tmp $@
 
 $(B)/gardenfs: $(DAEMON_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-# Static, so that it starts fast and needs nothing from the image.
+# Static, so that it starts fast and needs nothing from the image; so is
+# libcap in it (Debian ships the .a file).  libseccomp ran at build time.
+INIT_LIBS := -lcap
 $(B)/gardenfs-init: $(INIT_OBJS)
-	$(CC) $(CFLAGS) -static -o $@ $^
+	$(CC) $(CFLAGS) -static -o $@ $^ $(INIT_LIBS)
 
 $(B)/stream-obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -79,6 +96,11 @@ $(B)/ctr-helper: tests/helper/ctr-helper.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -static -o $@ $<
 
+# The security tests' driver of the cgroup v2 device program.
+$(B)/devices-v2: tests/security/devices-v2.c runtime/cgroup.c lib/err.c lib/buf.c lib/parse.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lpthread
+
 $(B)/image/.done: tools/mkimage.sh
 	tools/mkimage.sh $(B)/image
 	@touch $@
@@ -88,13 +110,33 @@ $(B)/image/.done: tools/mkimage.sh
 $(B)/oci/index.json: tools/mkoci.sh $(B)/image/.done
 	tools/mkoci.sh $(B)/oci
 
-$(B)/unit/%: tests/unit/%.c $(UNIT_LIB_SRCS) $(HDRS)
+$(B)/unit/%: tests/unit/%.c $(UNIT_LIB_SRCS) $(HDRS) $(B)/gen/seccomp_filter.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB_SRCS) $(PKG_LIBS) -lcmocka -lpthread
+	$(CC) $(CFLAGS) -I$(B)/gen $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB_SRCS) $(PKG_LIBS) $(UNIT_LIBS) -lcmocka
 
-$(B)/unit-san/%: tests/unit/%.c $(UNIT_LIB_SRCS) $(HDRS)
+$(B)/unit-san/%: tests/unit/%.c $(UNIT_LIB_SRCS) $(HDRS) $(B)/gen/seccomp_filter.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -O1 $(SAN) $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB_SRCS) $(PKG_LIBS) -lcmocka -lpthread
+	$(CC) $(CFLAGS) -I$(B)/gen -O1 $(SAN) $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB_SRCS) $(PKG_LIBS) $(UNIT_LIBS) -lcmocka
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over the parsers of user input,
+# with ASan and UBSan; `make fuzz` runs each FUZZ_SECONDS, `make fuzz-ci`
+# (part of `test`) 30 s each.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	$(WARN) -std=gnu11 -D_GNU_SOURCE -I. -fno-strict-aliasing
+
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+fuzz-ci: $(FUZZ_BINS)
+	tests/fuzz/run.sh 30 $(FUZZ_BINS)
 
 # The daemon built with ASan and UBSan (halting on the first report), and
 # the whole integration suite run against it: slower, not part of `test`.
@@ -118,6 +160,7 @@ test: deps
 	$(MAKE) format-check
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) fuzz-ci
 	$(MAKE) integration
 
 run: deps
@@ -139,4 +182,4 @@ format-check:
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps unit integration integration-asan test run bench format format-check clean
+.PHONY: all deps unit integration integration-asan test run bench format format-check clean fuzz fuzz-ci

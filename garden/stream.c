@@ -63,7 +63,8 @@ static void on_status(struct loop_watch *w, uint32_t events)
 		}
 		if (r == 0)
 			return;
-		if (phase == RT_STREAM_READY && s->state == GDN_STREAM_STARTING) {
+		if (phase == RT_STREAM_READY &&
+		    s->state == GDN_STREAM_STARTING) {
 			s->state = GDN_STREAM_READY;
 			wake(s, GDN_EV_STREAM);
 		} else if (phase == RT_STREAM_DONE) {
@@ -105,8 +106,8 @@ int gdn_stream_open(struct gdn_ctr *c, bool in, const char *path,
 				     &s->rs, err);
 	if (r < 0) {
 		free(s);
-		return gfs_error_wrap(err, "%s %s", in ? "streamin" : "streamout",
-				      path);
+		return gfs_error_wrap(err, "%s %s",
+				      in ? "streamin" : "streamout", path);
 	}
 	if (loop_watch_add(&s->status_w, s->rs.status, EPOLLIN, on_status) <
 	    0) {
@@ -129,8 +130,7 @@ int gdn_stream_open(struct gdn_ctr *c, bool in, const char *path,
 	return 0;
 }
 
-enum gdn_stream_state gdn_stream_state(const struct gdn_stream *s,
-				       gfs_err *why)
+enum gdn_stream_state gdn_stream_state(const struct gdn_stream *s, gfs_err *why)
 {
 	if (why && s->state == GDN_STREAM_FAILED)
 		*why = s->why;

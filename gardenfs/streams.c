@@ -26,8 +26,8 @@
 
 struct gfs_streaming {
 	struct gdn_stream *s;
-	sbuf hdr;	     /* streamin: the header so far */
-	const char *rest;    /* a parked write's bytes still to go */
+	sbuf hdr;	  /* streamin: the header so far */
+	const char *rest; /* a parked write's bytes still to go */
 	size_t nrest;
 	char *copy;	     /* ... which are ours, copied */
 	bool ended;	     /* streamin: the writer is done */
@@ -91,7 +91,8 @@ static bool in_push(fuse_req_t req, struct gfs_fh *fh, size_t size)
 			return false;
 		if (n < 0) {
 			/* the child stopped reading: its verdict says why */
-			enum gdn_stream_state ss = gdn_stream_state(st->s, NULL);
+			enum gdn_stream_state ss =
+			    gdn_stream_state(st->s, NULL);
 			if (ss != GDN_STREAM_FAILED && ss != GDN_STREAM_DONE)
 				return false;
 			st->nrest = 0;
@@ -150,8 +151,8 @@ static int in_start(struct gfs_fh *fh, bool eof, gfs_err *err)
 	struct gfs_streaming *st = fh->priv;
 	cleanup_free char *path = NULL, *user = NULL;
 	size_t used = 0;
-	int r = rt_streamin_header(st->hdr.s ? st->hdr.s : "", st->hdr.len,
-				   eof, &path, &user, &used, err);
+	int r = rt_streamin_header(st->hdr.s ? st->hdr.s : "", st->hdr.len, eof,
+				   &path, &user, &used, err);
 	if (r == -EAGAIN) {
 		if (st->hdr.len > HEADER_MAX)
 			return gfs_error(err, EINVAL,
@@ -383,8 +384,7 @@ static void out_wake(struct gdn_waiter *w, enum gdn_event ev)
 	gfs_park_done(pk);
 }
 
-static void out_read(fuse_req_t req, struct gfs_fh *fh, size_t size,
-		     off_t off)
+static void out_read(fuse_req_t req, struct gfs_fh *fh, size_t size, off_t off)
 {
 	(void)off;
 	struct gfs_streaming *st = fh->priv;
@@ -434,8 +434,8 @@ int gfs_cmd_tty(struct gfs_cmd *k, gfs_err *err)
 	int cols, rows, used = 0;
 	if (sscanf(k->line, "%d %d%n", &cols, &rows, &used) != 2 ||
 	    k->line[used] || cols <= 0 || rows <= 0)
-		return gfs_error(err, EINVAL,
-				 "procs/%s/tty: want COLUMNS ROWS", k->x->p->name);
+		return gfs_error(err, EINVAL, "procs/%s/tty: want COLUMNS ROWS",
+				 k->x->p->name);
 	int r = gdn_tty_resize(k->x->p, cols, rows, err);
 	return r < 0 ? gfs_error_wrap(err, "procs/%s/tty", k->x->p->name) : 0;
 }

@@ -126,6 +126,18 @@ static int json_str(json_t *j, const char *field, char **out, gfs_err *err)
 	return 0;
 }
 
+/* A boolean field; null means absent (false). */
+static int json_bool(json_t *j, const char *field, bool *out, gfs_err *err)
+{
+	if (json_is_null(j))
+		return 0;
+	if (!json_is_boolean(j))
+		return gfs_error(err, EINVAL, "\"%s\" must be true or false",
+				 field);
+	*out = json_is_true(j);
+	return 0;
+}
+
 static int json_rlimits(json_t *o, struct gfs_procspec *s, gfs_err *err)
 {
 	const char *key;
@@ -261,7 +273,9 @@ static int procspec_json(const char *buf, size_t len, struct gfs_procspec *s,
 			ret = json_str(v, key, &s->id, err);
 			if (ret == 0 && s->id && !gfs_proc_name_ok(s->id, err))
 				ret = -EINVAL;
-		} else
+		} else if (!strcmp(key, "no_new_privileges"))
+			ret = json_bool(v, key, &s->no_new_privs, err);
+		else
 			ret = gfs_error(err, EINVAL, "unknown field `%s`",
 					gfs_excerpt(ex, key, strlen(key)));
 		if (ret < 0)

@@ -45,11 +45,15 @@ struct gfs_procspec {
 	uint64_t rlim[GFS_RLIM_N];
 	bool tty; /* "tty" was given */
 	int tty_columns, tty_rows;
+	/* "no_new_privileges": true: the process and its children can never
+	 * gain privileges by exec (setuid bits, file capabilities). */
+	bool no_new_privs;
 };
 
 /* Parses one write to procs/new: JSON (first non-blank byte is '{') with
  * Garden's ProcessSpec field names, or a command line (gfs_split_words;
  * leading NAME=VALUE words are env, the next word is path, the rest args).
+ * Beyond Garden's fields, JSON may carry "no_new_privileges" (a boolean).
  * Unknown JSON fields, wrong types, an empty path, env entries without '=',
  * negative or fractional rlimits: -EINVAL with a reason.  JSON null and ""
  * mean absent, as Go's omitempty has it; duplicate keys are refused.

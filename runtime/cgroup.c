@@ -4,10 +4,11 @@
  * mount points are probed once; every v1/v2 difference lives in this file.
  *
  * Safety: the only things ever written are decimal numbers formatted here
- * from parsed integers, "max", "-1", "+controller", FROZEN/THAWED, and the
- * kernel's own cpuset lists, each in one write(2) to one exact file opened
- * without O_CREAT.  Names are validated before they become path components,
- * so no user string can reach another file (CVE-2022-0811).
+ * from parsed integers, "max", "-1", "+controller", FROZEN/THAWED, device
+ * rules formatted here from numbers, and the kernel's own cpuset lists, each in
+ * one write(2) to one exact file opened without O_CREAT.  Names are validated
+ * before they become path components, so no user string can reach another file
+ * (CVE-2022-0811).
  *
  * Linked into the unit tests too: it needs nothing but lib/ and libc. */
 #include <ctype.h>
@@ -20,9 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <linux/bpf.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1398,4 +1402,249 @@ int cg_oom_check(struct cg *cg, bool *oom, gfs_err *err)
 		*oom = true;
 	cg->oom_seen = kills;
 	return 0;
+}
+
+/* ---- devices ---- */
+
+/* The nodes of the container's /dev (runtime/init/rootfs.c makes them). */
+static const struct cg_dev_rule dev_defaults[] = {
+    {'c', -1, -1, CG_DEV_MKNOD}, {'b', -1, -1, CG_DEV_MKNOD},
+    {'c', 1, 3, CG_DEV_ALL},	/* null */
+    {'c', 1, 5, CG_DEV_ALL},	/* zero */
+    {'c', 1, 7, CG_DEV_ALL},	/* full */
+    {'c', 1, 8, CG_DEV_ALL},	/* random */
+    {'c', 1, 9, CG_DEV_ALL},	/* urandom */
+    {'c', 5, 0, CG_DEV_ALL},	/* tty */
+    {'c', 5, 2, CG_DEV_ALL},	/* ptmx (pts/ptmx is 5:2 too) */
+    {'c', 136, -1, CG_DEV_ALL}, /* the ptys */
+};
+/* What privileged containers commonly need besides (Garden gives them
+ * fuse); never a disk. */
+static const struct cg_dev_rule dev_privileged[] = {
+    {'c', 10, 229, CG_DEV_ALL}, /* fuse */
+    {'c', 10, 200, CG_DEV_ALL}, /* net/tun */
+};
+
+size_t cg_dev_defaults(bool privileged, struct cg_dev_rule *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof dev_defaults / sizeof dev_defaults[0];
+	     i++)
+		if (n < cap)
+			out[n++] = dev_defaults[i];
+	for (size_t i = 0;
+	     privileged && i < sizeof dev_privileged / sizeof dev_privileged[0];
+	     i++)
+		if (n < cap)
+			out[n++] = dev_privileged[i];
+	return n;
+}
+
+void cg_dev_format_v1(const struct cg_dev_rule *r, char buf[64])
+{
+	char maj[24], min[24], acc[4];
+	size_t k = 0;
+	if (r->major < 0)
+		snprintf(maj, sizeof maj, "*");
+	else
+		snprintf(maj, sizeof maj, "%" PRId64, r->major);
+	if (r->minor < 0)
+		snprintf(min, sizeof min, "*");
+	else
+		snprintf(min, sizeof min, "%" PRId64, r->minor);
+	if (r->access & CG_DEV_READ)
+		acc[k++] = 'r';
+	if (r->access & CG_DEV_WRITE)
+		acc[k++] = 'w';
+	if (r->access & CG_DEV_MKNOD)
+		acc[k++] = 'm';
+	acc[k] = '\0';
+	snprintf(buf, 64, "%c %s:%s %s", r->type == 'b' ? 'b' : 'c', maj, min,
+		 acc);
+}
+
+#define INSN(c, d, s_, o, i)                                                   \
+	((struct bpf_insn){.code = (c),                                        \
+			   .dst_reg = (d),                                     \
+			   .src_reg = (s_),                                    \
+			   .off = (o),                                         \
+			   .imm = (i)})
+
+/* The program, by hand as crun does (no compiler at run time):
+ *   r2 = ctx->access_type; r3 = r2 & 0xffff (type); r4 = r2 >> 16
+ *   (access); r5 = major; r6 = minor; then per rule a block that jumps
+ *   to the next block on any mismatch and otherwise returns 1; at the end
+ *   return 0.  The kernel's verifier checks it again at load. */
+int cg_dev_bpf(const struct cg_dev_rule *rules, size_t n, struct bpf_insn *out,
+	       size_t cap)
+{
+	size_t k = 0;
+#define EMIT(x)                                                                \
+	do {                                                                   \
+		if (k >= cap)                                                  \
+			return -E2BIG;                                         \
+		out[k++] = (x);                                                \
+	} while (0)
+	EMIT(INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1,
+		  offsetof(struct bpf_cgroup_dev_ctx, access_type), 0));
+	EMIT(INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_2, 0, 0));
+	EMIT(INSN(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_3, 0, 0, 0xffff));
+	EMIT(INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_4, BPF_REG_2, 0, 0));
+	EMIT(INSN(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_4, 0, 0, 16));
+	EMIT(INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1,
+		  offsetof(struct bpf_cgroup_dev_ctx, major), 0));
+	EMIT(INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_6, BPF_REG_1,
+		  offsetof(struct bpf_cgroup_dev_ctx, minor), 0));
+	for (size_t i = 0; i < n; i++) {
+		const struct cg_dev_rule *r = &rules[i];
+		bool all = (r->access & CG_DEV_ALL) == CG_DEV_ALL;
+		int len =
+		    1 + (all ? 0 : 3) + (r->major >= 0) + (r->minor >= 0) + 2;
+		/* each jump lands on the first instruction after the block */
+		int left = len;
+		int type =
+		    r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
+		EMIT(INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_3, 0, left - 1,
+			  type));
+		left--;
+		if (!all) {
+			unsigned acc = 0;
+			if (r->access & CG_DEV_MKNOD)
+				acc |= BPF_DEVCG_ACC_MKNOD;
+			if (r->access & CG_DEV_READ)
+				acc |= BPF_DEVCG_ACC_READ;
+			if (r->access & CG_DEV_WRITE)
+				acc |= BPF_DEVCG_ACC_WRITE;
+			/* any access bit outside the rule's: no match */
+			EMIT(INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_7,
+				  BPF_REG_4, 0, 0));
+			EMIT(INSN(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_7, 0, 0,
+				  (int32_t)~acc));
+			left -= 2;
+			EMIT(INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_7, 0,
+				  left - 1, 0));
+			left--;
+		}
+		if (r->major >= 0) {
+			EMIT(INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0,
+				  left - 1, (int32_t)r->major));
+			left--;
+		}
+		if (r->minor >= 0) {
+			EMIT(INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_6, 0,
+				  left - 1, (int32_t)r->minor));
+			left--;
+		}
+		EMIT(INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1));
+		EMIT(INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+	}
+	EMIT(INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0));
+	EMIT(INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+#undef EMIT
+	return (int)k;
+}
+
+#define DEV_RULES_MAX 64
+
+/* The default list plus the device nodes among the bind sources. */
+static int dev_rules(bool privileged, char *const *binds,
+		     struct cg_dev_rule *out, size_t *n, gfs_err *err)
+{
+	*n = cg_dev_defaults(privileged, out, DEV_RULES_MAX);
+	for (char *const *b = binds; b && *b; b++) {
+		cleanup_free char *src = xstrndup(*b, strcspn(*b, ":"));
+		struct stat st;
+		if (stat(src, &st) < 0 ||
+		    !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+			continue; /* not a device; the bind reports errors */
+		if (*n >= DEV_RULES_MAX)
+			return gfs_error(err, E2BIG,
+					 "too many device nodes bound");
+		out[(*n)++] = (struct cg_dev_rule){
+		    S_ISBLK(st.st_mode) ? 'b' : 'c', (int64_t)major(st.st_rdev),
+		    (int64_t)minor(st.st_rdev), CG_DEV_ALL};
+	}
+	return 0;
+}
+
+static int v1_devices(struct cg *cg, const struct cg_dev_rule *rules, size_t n,
+		      gfs_err *err)
+{
+	const char *dir = dir_of(cg, C_DEVICES);
+	if (!dir)
+		return gfs_error(err, ENOTSUP,
+				 "cgroup v1: the devices controller is not "
+				 "mounted; container devices cannot be "
+				 "restricted");
+	int r = cg_write(dir, "devices.deny", "a", err);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char line[64];
+		cg_dev_format_v1(&rules[i], line);
+		r = cg_write(dir, "devices.allow", line, err);
+	}
+	return r;
+}
+
+static int v2_devices(struct cg *cg, const struct cg_dev_rule *rules, size_t n,
+		      gfs_err *err)
+{
+	struct bpf_insn insns[8 + DEV_RULES_MAX * 9];
+	int k = cg_dev_bpf(rules, n, insns, sizeof insns / sizeof insns[0]);
+	if (k < 0)
+		return gfs_error(err, -k, "device program too long");
+	static char license[] = "GPL";
+	union bpf_attr load;
+	memset(&load, 0, sizeof load);
+	load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	load.insns = (uint64_t)(uintptr_t)insns;
+	load.insn_cnt = (uint32_t)k;
+	load.license = (uint64_t)(uintptr_t)license;
+	cleanup_close int prog =
+	    (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+	if (prog < 0) {
+		/* again with the verifier's log, for the reason */
+		int e = errno;
+		cleanup_free char *log = xcalloc(1, 65536);
+		load.log_buf = (uint64_t)(uintptr_t)log;
+		load.log_size = 65536;
+		load.log_level = 1;
+		syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+		char *last = strrchr(log, '\n');
+		while (last && last > log && last[1] == '\0') {
+			*last = '\0';
+			last = strrchr(log, '\n');
+		}
+		return gfs_error_sys(err, e, "loading the device program%s%s",
+				     *log ? ": " : "", last ? last + 1 : log);
+	}
+	cleanup_close int cgfd =
+	    open(cg->dir[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cgfd < 0)
+		return gfs_error_sys(err, errno, "open %s", cg->dir[0]);
+	union bpf_attr at;
+	memset(&at, 0, sizeof at);
+	at.target_fd = (uint32_t)cgfd;
+	at.attach_bpf_fd = (uint32_t)prog;
+	at.attach_type = BPF_CGROUP_DEVICE;
+	/* with the programs of the cgroups above (systemd's): all must
+	 * allow */
+	at.attach_flags = BPF_F_ALLOW_MULTI;
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &at, sizeof at) < 0)
+		return gfs_error_sys(err, errno,
+				     "attaching the device program to %s",
+				     cg->dir[0]);
+	/* the attachment keeps the program alive with the cgroup */
+	return 0;
+}
+
+int cg_set_devices(struct cg *cg, bool privileged, char *const *binds,
+		   gfs_err *err)
+{
+	struct cg_dev_rule rules[DEV_RULES_MAX];
+	size_t n = 0;
+	int r = dev_rules(privileged, binds, rules, &n, err);
+	if (r == 0)
+		r = cgs.ver == CG_V2 ? v2_devices(cg, rules, n, err)
+				     : v1_devices(cg, rules, n, err);
+	return r < 0 ? gfs_error_wrap(err, "devices") : 0;
 }

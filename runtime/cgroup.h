@@ -139,6 +139,38 @@ const char *const *cg_limit_files(enum cg_version v, enum cg_limit l);
 void cg_limit_format(enum cg_version v, enum cg_limit l, size_t i,
 		     uint64_t value, char buf[32]);
 
+/* Devices.  A container may use only the nodes of its own /dev: null zero
+ * full random urandom tty ptmx and the ptys (136:*); privileged ones also
+ * fuse and tun; and the device nodes a bind brings in.  mknod of any node
+ * is allowed, as in Docker (a user namespace refuses device nodes anyway,
+ * and a node a privileged container makes cannot be opened).  Everything
+ * else (disks, /dev/mem, /dev/kmsg, ...) is refused even to a process with
+ * CAP_MKNOD.  v1: "a" written to devices.deny, then the list to
+ * devices.allow; v2: an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE)
+ * attached to the cgroup. */
+enum { CG_DEV_MKNOD = 1, CG_DEV_READ = 2, CG_DEV_WRITE = 4, CG_DEV_ALL = 7 };
+struct cg_dev_rule {
+	char type;	      /* 'c' or 'b' */
+	int64_t major, minor; /* -1: any */
+	unsigned access;      /* CG_DEV_* */
+};
+/* binds: SRC:DST[:ro] strings (NULL-terminated, may be NULL); a SRC that
+ * is a character or block device is allowed too.  Call before anything
+ * runs in the cgroup. */
+int cg_set_devices(struct cg *cg, bool privileged, char *const *binds,
+		   gfs_err *err);
+
+/* The pure parts, for the unit tests.  The default list (privileged or
+ * not) into out; returns how many (at most cap). */
+size_t cg_dev_defaults(bool privileged, struct cg_dev_rule *out, size_t cap);
+/* One v1 devices.allow line ("c 1:3 rwm", "c 136:* rwm"). */
+void cg_dev_format_v1(const struct cg_dev_rule *r, char buf[64]);
+/* The v2 program allowing exactly those rules: eBPF instructions (struct
+ * bpf_insn, 8 bytes each) into out; returns how many, or -E2BIG. */
+struct bpf_insn;
+int cg_dev_bpf(const struct cg_dev_rule *rules, size_t n, struct bpf_insn *out,
+	       size_t cap);
+
 /* A file descriptor that becomes readable (poll POLLIN or POLLPRI) when
  * the cgroup may have hit an OOM kill: an eventfd on memory.oom_control
  * (v1), memory.events (v2).  The caller polls it; cg owns it. */

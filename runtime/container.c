@@ -731,6 +731,13 @@ static int start_init(struct rt_ctr *c, const struct rt_create *spec,
 		return gfs_error(err, E2BIG, "too many binds");
 	}
 
+	/* before anything runs in the cgroup: only the container's devices */
+	r = cg_set_devices(c->cg, c->privileged, spec->binds, err);
+	if (r < 0) {
+		sbuf_free(&cfg);
+		return r;
+	}
+
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
 			      CLONE_NEWIPC | CLONE_NEWNET;
 	if (!c->privileged)
@@ -751,16 +758,27 @@ static int start_init(struct rt_ctr *c, const struct rt_create *spec,
 		if (r < 0)
 			goto fail;
 	}
-	/* an OOM kill in the container must hit the process that ate the
-	 * memory, not the init that holds the container together (its
-	 * children go back to 0 before exec) */
+	/* An OOM kill in the container must hit the process that ate the
+	 * memory, not the init that holds the container together.  The
+	 * kernel lets anyone go back down to oom_score_adj_min, which a
+	 * writer with CAP_SYS_RESOURCE sets to what it writes and which
+	 * children inherit: so first 0 (min 0), then the protection through
+	 * the legacy oom_adj (-16 = oom_score_adj -941), which leaves min
+	 * alone.  The init's children raise theirs to 0 and can never lower
+	 * it again (docs/security.md).  Best effort: without
+	 * CAP_SYS_RESOURCE the init merely stays killable. */
 	{
-		char path[64];
-		snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			if (write(fd, "-999", 4) < 0) {
-				/* not fatal: the init merely stays killable */
+		static const char *const files[] = {"oom_score_adj", "oom_adj"};
+		static const char *const vals[] = {"0", "-16"};
+		for (size_t i = 0; i < 2; i++) {
+			char path[64];
+			snprintf(path, sizeof path, "/proc/%d/%s", (int)pid,
+				 files[i]);
+			int fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			if (write(fd, vals[i], strlen(vals[i])) < 0) {
+				/* not fatal, see above */
 			}
 			close(fd);
 		}
@@ -780,19 +798,16 @@ static int start_init(struct rt_ctr *c, const struct rt_create *spec,
 	r = cg_attach(c->cg, pid, err);
 	if (r < 0)
 		goto fail;
-	/* The hard limits of nice and rtprio are 0 on most hosts, and only
-	 * host privilege raises a hard limit: lift them on the init so that
-	 * processes may ask for them.  Best effort: a host without
-	 * CAP_SYS_RESOURCE keeps 0, and such a request then fails with EPERM
-	 * and a reason. */
-	static const int lift[] = {RLIMIT_NICE, RLIMIT_RTPRIO};
-	for (size_t i = 0; i < 2; i++) {
-		struct rlimit rl;
-		if (prlimit(pid, lift[i], NULL, &rl) == 0) {
-			rl.rlim_max = lift[i] == RLIMIT_NICE ? 40 : 99;
-			prlimit(pid, lift[i], &rl, NULL);
-		}
+	/* in its cgroups now: it may make its cgroup namespace (proto.h) */
+	r = proto_send(mine, "cgroup", 7, NULL, 0, NULL);
+	if (r < 0) {
+		r = gfs_error_sys(err, -r, "starting the init");
+		goto fail;
 	}
+	/* No hard rlimit is lifted for the init: its processes get what the
+	 * host gives (nice and rtprio: 0) unless a spec asks for more, and
+	 * that then fails with EPERM and a reason.  Its verdict ("ok" or
+	 * why not) comes on mine, which the loop watches (rt_dispatch). */
 	sbuf_free(&cfg);
 	fcntl(mine, F_SETFL, O_NONBLOCK);
 	c->sync = steal_fd(mine);
@@ -942,11 +957,17 @@ int rt_create(const struct rt_create *spec, struct rt_ctr **out, gfs_err *err)
 	if (r < 0)
 		goto fail_cg;
 	r = write_init_pid(c, err);
-	if (r == 0)
-		r = connect_init(c, err);
 	if (r < 0) {
 		rt_gone(c);
 		goto fail_cg;
+	}
+	/* An init that failed its setup has gone already, and its socket
+	 * with it; its reason is on the sync socket, which the loop reads.
+	 * So a refused connection is no verdict of its own. */
+	gfs_err cerr = {0};
+	if (connect_init(c, &cerr) < 0 && c->sock >= 0) {
+		close(c->sock);
+		c->sock = -1;
 	}
 	*out = c;
 	return 0;

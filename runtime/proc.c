@@ -96,7 +96,7 @@ static void build_request(sbuf *b, uint32_t id, const struct rt_user *u,
 		proto_addu(b, spec->rlim[r]);
 	}
 	/* the optional trailer (runtime/proto.h) */
-	proto_add(b, "0");
+	proto_add(b, spec->no_new_privs ? "1" : "0");
 	proto_add(b, spec->tty ? "1" : "0");
 	if (spec->tty) {
 		proto_addu(

@@ -21,6 +21,8 @@
  *         stderr); the init copies the master into the stdout file and the
  *         stdin FIFO into the master, and at the FIFO's end writes the
  *         terminal's EOF character.  COLS ROWS: its window size.
+ * Fields after the last one the init knows are ignored, so a newer daemon
+ * may append more.
  * "tty ID COLS ROWS" resizes a TTY process's window (SIGWINCH). */
 #ifndef GFS_RT_PROTO_H
 #define GFS_RT_PROTO_H
@@ -50,8 +52,14 @@
 /* The init's config comes as one packet on the sync socket, not on its
  * command line, so that the container's ps shows no host path:
  *   config HANDLE LOWER DIR PRIVILEGED(0|1) BIND...
- * It must fit the socketpair's default send buffer. */
+ * It must fit the socketpair's default send buffer.  Once the daemon has
+ * moved the init into its cgroups it sends one more packet, "cgroup", on
+ * the same socket: only then does the init make its cgroup namespace
+ * (whose root is the cgroup it is in at that moment) and answer "ok". */
 #define PROTO_CONFIG_MAX (128 * 1024)
+/* How long the init waits for "cgroup" (the daemon waits longer for
+ * "ok"). */
+#define PROTO_CGROUP_WAIT_MS 8000
 
 static inline void proto_add(sbuf *b, const char *s)
 {

@@ -1,6 +1,7 @@
 #!/bin/bash
-# tests/run.sh [FILTER]: run every integration test (tests/integration/*.sh,
-# or those whose name matches the glob *FILTER*), print each with PASS, FAIL or SKIP,
+# tests/run.sh [FILTER]: run every integration and security test
+# (tests/integration/*.sh, tests/security/*.sh, or those whose name matches
+# the glob *FILTER*), print each with PASS, FAIL or SKIP,
 # then check that the tests left nothing behind, and end with the line
 # `N passed, N failed[, N skipped]`.  Exit status 1 if anything failed.
 #
@@ -25,7 +26,7 @@ export GFS_TMPDIR=$run_root
 passed=0 failed=0 skipped=0
 failures=
 
-for t in tests/integration/*.sh; do
+for t in tests/integration/*.sh tests/security/*.sh; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .sh)
 	case $name in *$filter*) ;; *) continue ;; esac

@@ -2,10 +2,13 @@
  * exec'd us with the sync socket on fd 3 and the listening socket on fd 4.
  * Our config comes as a packet on fd 3 (runtime/proto.h), never on argv:
  * the container's ps must show a bare "gardenfs-init", no host path.  We
- * build the root, say "ok" (or why not) on fd 3, and serve. */
+ * build the root, wait until the daemon has put us in our cgroups, make
+ * our cgroup namespace, say "ok" (or why not) on fd 3, and serve. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -89,6 +92,37 @@ static int write_etc(const char *name, const char *text, gfs_err *err)
 	return 0;
 }
 
+/* The daemon moves us into our cgroups while we build the root, and says
+ * "cgroup" when that is done; only then is the cgroup we are in the one
+ * that a new cgroup namespace must have as its root.  Every process we
+ * spawn inherits the namespace, so none of them sees the host's cgroup
+ * paths.  We wait for it even when the root failed, so that the daemon,
+ * which sends it before it reads our answer, gets that answer and not a
+ * broken pipe. */
+static int wait_cgroup(gfs_err *err)
+{
+	char buf[16];
+	struct pollfd pf = {PROTO_INIT_SYNC_FD, POLLIN, 0};
+	int r = poll(&pf, 1, PROTO_CGROUP_WAIT_MS);
+	if (r <= 0)
+		return gfs_error(err, ETIMEDOUT,
+				 "gardenfs-init: the daemon did not say when "
+				 "our cgroups were ready");
+	ssize_t n = recv(PROTO_INIT_SYNC_FD, buf, sizeof buf, 0);
+	if (n != 7 || memcmp(buf, "cgroup", 7) != 0)
+		return gfs_error(err, EPROTO,
+				 "gardenfs-init: expected \"cgroup\" from the "
+				 "daemon");
+	return 0;
+}
+
+static int init_cgroupns(gfs_err *err)
+{
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return gfs_error_sys(err, errno, "making the cgroup namespace");
+	return 0;
+}
+
 int main(void)
 {
 	struct init_cfg cfg;
@@ -100,7 +134,13 @@ int main(void)
 		report("error 22 gardenfs-init: no config from the daemon");
 		return 2;
 	}
-	if (init_rootfs(&cfg, &err) < 0) {
+	gfs_err werr = {0};
+	int r = init_rootfs(&cfg, &err);
+	if (wait_cgroup(r < 0 ? &werr : &err) < 0 && r == 0)
+		r = -err.code;
+	if (r == 0)
+		r = init_cgroupns(&err);
+	if (r < 0) {
 		char *line = xasprintf("error %d %s", err.code, err.msg);
 		report(line);
 		free(line);

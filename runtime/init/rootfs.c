@@ -1,9 +1,12 @@
 /* The container's root, built by gardenfs-init inside its fresh mount,
  * user, uts and net namespaces: overlay, binds, /proc, /sys, /dev, then
  * pivot_root so that neither the host tree nor the /garden mount stays
- * reachable.  Every target inside the image is resolved with
- * RESOLVE_IN_ROOT and mounted through /proc/self/fd, so a symlink in an
- * image cannot send a mount outside the container's root. */
+ * reachable, then the masks over /proc and /sys.  Every target inside the
+ * image is resolved with RESOLVE_IN_ROOT (or is a single component checked
+ * not to be a symlink) and mounted through a descriptor, so a symlink in
+ * an image cannot send a mount outside the container's root; an image
+ * whose /proc, /sys, /dev or /dev/null is a symlink is refused outright
+ * (CVE-2019-16884, CVE-2025-31133). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -11,13 +14,25 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
 #include "net/net.h"
 #include "runtime/init/init.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+#ifndef SYSFS_MAGIC
+#define SYSFS_MAGIC 0x62656572
+#endif
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
 
 static int open_in(int root, const char *path, int flags, mode_t mode)
 {
@@ -145,30 +160,30 @@ static int target_in(int root, const char *path, bool dir, gfs_err *err)
 	return fd;
 }
 
-/* Flags a bind mount must keep when remounted in a user namespace: the
- * kernel refuses to drop locked nosuid/nodev/noexec. */
-static unsigned long locked_flags(const char *path)
+/* Moves a detached tree (open_tree or fsmount) onto the target fd. */
+static int attach(int tree, int target)
 {
-	struct statvfs sv;
-	unsigned long f = 0;
-
-	if (statvfs(path, &sv) < 0)
-		return 0;
-	if (sv.f_flag & ST_NOSUID)
-		f |= MS_NOSUID;
-	if (sv.f_flag & ST_NODEV)
-		f |= MS_NODEV;
-	if (sv.f_flag & ST_NOEXEC)
-		f |= MS_NOEXEC;
-	if (sv.f_flag & ST_NOATIME)
-		f |= MS_NOATIME;
-	if (sv.f_flag & ST_NODIRATIME)
-		f |= MS_NODIRATIME;
-	if (sv.f_flag & ST_RELATIME)
-		f |= MS_RELATIME;
-	return f;
+	return move_mount(tree, "", target, "",
+			  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
+		   ? -errno
+		   : 0;
 }
 
+/* Adds attributes (MOUNT_ATTR_*) to every mount of a tree.  Only ever
+ * adds: in a user namespace the flags the host locked stay as they are. */
+static int setattr_rec(int tree, uint64_t attrs)
+{
+	struct mount_attr a = {.attr_set = attrs};
+	return mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
+			     sizeof a) < 0
+		   ? -errno
+		   : 0;
+}
+
+/* bind=SRC:DST[:ro].  The source is opened once, as a recursive copy of
+ * its mount tree (open_tree), so what gets mounted is what was checked;
+ * ":ro" makes every mount of that copy read-only (mount_setattr
+ * AT_RECURSIVE), not only the top one as MS_REMOUNT would. */
 static int do_bind(int root, const char *spec, gfs_err *err)
 {
 	cleanup_free char *s = xstrdup(spec);
@@ -194,25 +209,52 @@ static int do_bind(int root, const char *spec, gfs_err *err)
 	if (s[0] != '/' || !*dst)
 		return gfs_error(err, EINVAL,
 				 "bind %s: the source must be absolute", spec);
-	if (stat(s, &st) < 0)
+	cleanup_close int tree = open_tree(
+	    AT_FDCWD, s, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return gfs_error_sys(err, errno, "bind source %s", s);
+	if (fstat(tree, &st) < 0)
 		return gfs_error_sys(err, errno, "bind source %s", s);
 	cleanup_close int t = target_in(root, dst, S_ISDIR(st.st_mode), err);
 	if (t < 0)
 		return gfs_error_wrap(err, "bind %s", spec);
-	int r = mount_fd(s, t, NULL, MS_BIND | MS_REC, NULL);
-	if (r < 0)
-		return gfs_error_sys(err, -r, "bind mounting %s on %s", s, dst);
-	if (!ro)
-		return 0;
-	/* reopen: the old fd still names what the bind now covers */
-	cleanup_close int m = open_in(root, dst, O_PATH, 0);
-	if (m < 0)
-		return gfs_error_sys(err, -m, "reopening bind target %s", dst);
-	r = mount_fd(NULL, m, NULL,
-		     MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(s), NULL);
+	int r = ro ? setattr_rec(tree, MOUNT_ATTR_RDONLY) : 0;
 	if (r < 0)
 		return gfs_error_sys(err, -r, "making bind %s read-only", dst);
+	r = attach(tree, t);
+	if (r < 0)
+		return gfs_error_sys(err, -r, "bind mounting %s on %s", s, dst);
 	return 0;
+}
+
+/* /proc, /sys and /dev of the image: each must be a real directory (or
+ * missing: made here).  A symlink would send the kernel's file systems,
+ * and the masks over them, wherever the image author chose. */
+static int mountpoint_dir(int root, const char *name, gfs_err *err)
+{
+	struct stat st;
+
+	if (fstatat(root, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			return gfs_error_sys(err, errno, "the image's /%s",
+					     name);
+		if (mkdirat(root, name, 0755) < 0 && errno != EEXIST)
+			return gfs_error_sys(err, errno, "creating /%s", name);
+	} else if (S_ISLNK(st.st_mode)) {
+		return gfs_error(err, EINVAL,
+				 "the image's /%s is a symlink; refused: it "
+				 "must be a directory",
+				 name);
+	} else if (!S_ISDIR(st.st_mode)) {
+		return gfs_error(err, EINVAL,
+				 "the image's /%s is not a directory; refused",
+				 name);
+	}
+	int fd =
+	    openat(root, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return gfs_error_sys(err, errno, "opening /%s", name);
+	return fd;
 }
 
 static int mount_overlay(const struct init_cfg *cfg, const char *target,
@@ -240,25 +282,27 @@ static int mount_overlay(const struct init_cfg *cfg, const char *target,
 
 static int mount_sys(int root, gfs_err *err)
 {
-	cleanup_close int t = target_in(root, "sys", true, err);
+	cleanup_close int t = mountpoint_dir(root, "sys", err);
 	if (t < 0)
 		return t;
 	unsigned long fl = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	if (mount_fd("sysfs", t, "sysfs", fl, NULL) == 0)
 		return 0;
 	/* sysfs needs a net namespace we own and a fully visible host /sys;
-	 * fall back to the host's, read-only */
-	int r = mount_fd("/sys", t, NULL, MS_BIND | MS_REC, NULL);
-	if (r < 0)
-		return gfs_error_sys(err, -r, "mounting /sys");
-	cleanup_close int m = open_in(root, "sys", O_PATH | O_DIRECTORY, 0);
-	if (m < 0)
-		return gfs_error_sys(err, -m, "reopening /sys");
-	r = mount_fd(NULL, m, NULL,
-		     MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags("/sys"),
-		     NULL);
+	 * fall back to the host's, every mount in it read-only (the host's
+	 * cgroup mounts included) */
+	cleanup_close int tree =
+	    open_tree(AT_FDCWD, "/sys",
+		      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return gfs_error_sys(err, errno, "mounting /sys");
+	int r = setattr_rec(tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+				      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (r < 0)
 		return gfs_error_sys(err, -r, "making /sys read-only");
+	r = attach(tree, t);
+	if (r < 0)
+		return gfs_error_sys(err, -r, "mounting /sys");
 	return 0;
 }
 
@@ -273,9 +317,16 @@ static int mount_dev(int root, gfs_err *err)
 	};
 	int r;
 
-	cleanup_close int t = target_in(root, "dev", true, err);
+	cleanup_close int t = mountpoint_dir(root, "dev", err);
 	if (t < 0)
 		return t;
+	/* hidden below our tmpfs, but an image that plants it is hostile
+	 * (CVE-2025-31133: a /dev/null that leads to /proc/sys/...) */
+	struct stat st;
+	if (fstatat(t, "null", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return gfs_error(err, EINVAL,
+				 "the image's /dev/null is a symlink; refused");
 	r = mount_fd("tmpfs", t, "tmpfs", MS_NOSUID | MS_NOEXEC,
 		     "mode=755,size=65536k");
 	if (r < 0)
@@ -322,16 +373,175 @@ static int mount_dev(int root, gfs_err *err)
 	return 0;
 }
 
-/* Kernel interfaces an unprivileged container has no business reading
- * (Docker masks the same). */
-static void mask_proc(void)
+/* What runc masks by default: kernel interfaces a container has no
+ * business reading (memory, keys, timers, hardware).  A directory is
+ * covered by an empty read-only tmpfs, a file by /dev/null. */
+static const char *const masked_proc[] = {
+    "acpi",	  "asound",	 "kcore",	"keys", "latency_stats",
+    "timer_list", "timer_stats", "sched_debug", "scsi",
+};
+static const char *const masked_sys[] = {"firmware",
+					 "devices/virtual/powercap"};
+/* ... and what it makes read-only: writes here change the host's kernel. */
+static const char *const readonly_proc[] = {"bus", "fs", "irq", "sys",
+					    "sysrq-trigger"};
+
+/* A path inside a kernel file system we mounted: no symlink, no other
+ * mount on the way.  -ENOENT when this kernel lacks it. */
+static int open_beneath(int dir, const char *path)
 {
-	static const char *const masked[] = {
-	    "/proc/kcore",	   "/proc/keys",	  "/proc/timer_list",
-	    "/proc/sysrq-trigger", "/proc/latency_stats", "/proc/sched_debug",
+	struct open_how how = {
+	    .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		       RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 	};
-	for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++)
-		mount("/dev/null", masked[i], NULL, MS_BIND, NULL);
+	int fd = (int)syscall(SYS_openat2, dir, path, &how, sizeof how);
+	return fd < 0 ? -errno : fd;
+}
+
+/* A fresh, empty, read-only tmpfs, detached. */
+static int empty_tmpfs(void)
+{
+	cleanup_close int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	int m = fsmount(fs, FSMOUNT_CLOEXEC,
+			MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+			    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	return m < 0 ? -errno : m;
+}
+
+/* Covers dir/path: with an empty tmpfs (a directory) or a bind of null
+ * (anything else), and checks that the cover is in place. */
+static int mask_one(int dir, const char *where, const char *path, int null,
+		    gfs_err *err)
+{
+	cleanup_close int t = open_beneath(dir, path);
+	if (t == -ENOENT)
+		return 0; /* not on this kernel */
+	if (t < 0)
+		return gfs_error_sys(err, -t, "masking %s/%s", where, path);
+	struct stat st;
+	if (fstat(t, &st) < 0)
+		return gfs_error_sys(err, errno, "masking %s/%s", where, path);
+	bool isdir = S_ISDIR(st.st_mode);
+	cleanup_close int tree =
+	    isdir ? empty_tmpfs()
+		  : open_tree(null, "",
+			      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+				  AT_EMPTY_PATH);
+	if (tree < 0)
+		return gfs_error_sys(err, isdir ? -tree : errno,
+				     "masking %s/%s", where, path);
+	int r = attach(tree, t);
+	if (r < 0)
+		return gfs_error_sys(err, -r, "masking %s/%s", where, path);
+	/* the new mount is not below dir's mount any more: look from the
+	 * path again, without RESOLVE_NO_XDEV */
+	struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH |
+					  RESOLVE_NO_SYMLINKS |
+					  RESOLVE_NO_MAGICLINKS};
+	cleanup_close int chk =
+	    (int)syscall(SYS_openat2, dir, path, &how, sizeof how);
+	struct statfs sf;
+	bool ok = chk >= 0 && fstat(chk, &st) == 0 &&
+		  (isdir ? fstatfs(chk, &sf) == 0 &&
+			       (unsigned long)sf.f_type == TMPFS_MAGIC
+			 : S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3));
+	if (!ok)
+		return gfs_error(err, EIO,
+				 "masking %s/%s: not covered after "
+				 "the mount",
+				 where, path);
+	return 0;
+}
+
+/* Binds dir/path onto itself read-only (with whatever is below it). */
+static int readonly_one(int dir, const char *where, const char *path,
+			gfs_err *err)
+{
+	cleanup_close int t = open_beneath(dir, path);
+	if (t == -ENOENT)
+		return 0;
+	if (t < 0)
+		return gfs_error_sys(err, -t, "making %s/%s read-only", where,
+				     path);
+	cleanup_close int tree = open_tree(t, "",
+					   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					       AT_EMPTY_PATH | AT_RECURSIVE);
+	int r =
+	    tree < 0
+		? -errno
+		: setattr_rec(tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+					MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (r == 0)
+		r = attach(tree, t);
+	struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH |
+					  RESOLVE_NO_SYMLINKS |
+					  RESOLVE_NO_MAGICLINKS};
+	cleanup_close int chk =
+	    r < 0 ? -1 : (int)syscall(SYS_openat2, dir, path, &how, sizeof how);
+	struct statvfs sv;
+	if (r == 0 &&
+	    (chk < 0 || fstatvfs(chk, &sv) < 0 || !(sv.f_flag & ST_RDONLY)))
+		r = -EIO;
+	if (r < 0)
+		return gfs_error_sys(err, -r, "making %s/%s read-only", where,
+				     path);
+	return 0;
+}
+
+/* After pivot_root, in the container's own tree: the masks and read-only
+ * paths of /proc and /sys, for privileged containers too.  /proc must be
+ * the procfs we mounted and /dev/null the null device, or nothing here is
+ * what it seems. */
+static int mask_paths(gfs_err *err)
+{
+	struct statfs sf;
+	struct stat st;
+	int r;
+
+	cleanup_close int proc =
+	    open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (proc < 0)
+		return gfs_error_sys(err, errno, "opening /proc");
+	if (fstatfs(proc, &sf) < 0 ||
+	    (unsigned long)sf.f_type != PROC_SUPER_MAGIC)
+		return gfs_error(err, EINVAL, "/proc is not procfs");
+	cleanup_close int sys =
+	    open("/sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sys < 0)
+		return gfs_error_sys(err, errno, "opening /sys");
+	if (fstatfs(sys, &sf) < 0 || (unsigned long)sf.f_type != SYSFS_MAGIC)
+		return gfs_error(err, EINVAL, "/sys is not sysfs");
+	cleanup_close int dev =
+	    open("/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	cleanup_close int null =
+	    dev < 0 ? -1 : openat(dev, "null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (null < 0 || fstat(null, &st) < 0 || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != makedev(1, 3))
+		return gfs_error(err, EINVAL,
+				 "/dev/null is not the null device");
+
+	for (size_t i = 0; i < sizeof masked_proc / sizeof masked_proc[0]; i++)
+		if ((r = mask_one(proc, "/proc", masked_proc[i], null, err)) <
+		    0)
+			return r;
+	for (size_t i = 0; i < sizeof masked_sys / sizeof masked_sys[0]; i++)
+		if ((r = mask_one(sys, "/sys", masked_sys[i], null, err)) < 0)
+			return r;
+	for (size_t i = 0; i < sizeof readonly_proc / sizeof readonly_proc[0];
+	     i++)
+		if ((r = readonly_one(proc, "/proc", readonly_proc[i], err)) <
+		    0)
+			return r;
+	return 0;
 }
 
 int init_rootfs(const struct init_cfg *cfg, gfs_err *err)
@@ -348,12 +558,7 @@ int init_rootfs(const struct init_cfg *cfg, gfs_err *err)
 	cleanup_close int root = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return gfs_error_sys(err, errno, "opening %s", target);
-	for (char **b = cfg->binds; b && *b; b++) {
-		r = do_bind(root, *b, err);
-		if (r < 0)
-			return r;
-	}
-	cleanup_close int proc = target_in(root, "proc", true, err);
+	cleanup_close int proc = mountpoint_dir(root, "proc", err);
 	if (proc < 0)
 		return proc;
 	r = mount_fd("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -366,6 +571,13 @@ int init_rootfs(const struct init_cfg *cfg, gfs_err *err)
 	r = mount_dev(root, err);
 	if (r < 0)
 		return r;
+	/* after /proc, /sys and /dev, so that a bind into /dev (a device the
+	 * host hands in) is not hidden by them; the masks come last */
+	for (char **b = cfg->binds; b && *b; b++) {
+		r = do_bind(root, *b, err);
+		if (r < 0)
+			return r;
+	}
 
 	size_t hl = strlen(cfg->handle);
 	if (sethostname(cfg->handle, hl > 64 ? 64 : hl) < 0)
@@ -384,8 +596,9 @@ int init_rootfs(const struct init_cfg *cfg, gfs_err *err)
 		return gfs_error_sys(err, errno, "detaching the old root");
 	if (chdir("/") < 0)
 		return gfs_error_sys(err, errno, "chdir /");
-	if (!cfg->privileged)
-		mask_proc();
+	r = mask_paths(err);
+	if (r < 0)
+		return r;
 
 	/* our stdio came from the host; take the container's /dev/null */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);

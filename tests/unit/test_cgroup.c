@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <linux/bpf.h>
 
 #include "runtime/cgroup.h"
 
@@ -458,6 +459,157 @@ static void test_mem_names(void **state)
 			    "hierarchical_memsw_limit");
 }
 
+/* ---- devices ---- */
+
+static bool has_rule(const struct cg_dev_rule *r, size_t n, char type,
+		     int64_t maj, int64_t min, unsigned acc)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].type == type && r[i].major == maj &&
+		    r[i].minor == min && r[i].access == acc)
+			return true;
+	return false;
+}
+
+static void test_dev_defaults(void **state)
+{
+	(void)state;
+	struct cg_dev_rule r[32];
+	size_t n = cg_dev_defaults(false, r, 32);
+	assert_int_equal(n, 10);
+	const int64_t chars[][2] = {{1, 3}, {1, 5}, {1, 7}, {1, 8},
+				    {1, 9}, {5, 0}, {5, 2}, {136, -1}};
+	for (size_t i = 0; i < 8; i++)
+		assert_true(
+		    has_rule(r, n, 'c', chars[i][0], chars[i][1], CG_DEV_ALL));
+	assert_true(has_rule(r, n, 'c', -1, -1, CG_DEV_MKNOD));
+	assert_true(has_rule(r, n, 'b', -1, -1, CG_DEV_MKNOD));
+	/* no block device is usable, no other char device */
+	for (size_t i = 0; i < n; i++)
+		if (r[i].type == 'b')
+			assert_int_equal(r[i].access, CG_DEV_MKNOD);
+	assert_false(has_rule(r, n, 'c', 10, 229, CG_DEV_ALL));
+	size_t np = cg_dev_defaults(true, r, 32);
+	assert_int_equal(np, 12);
+	assert_true(has_rule(r, np, 'c', 10, 229, CG_DEV_ALL));
+	assert_true(has_rule(r, np, 'c', 10, 200, CG_DEV_ALL));
+	/* a short buffer is never overrun */
+	assert_int_equal(cg_dev_defaults(true, r, 3), 3);
+}
+
+static void test_dev_format_v1(void **state)
+{
+	(void)state;
+	char b[64];
+	struct cg_dev_rule r = {'c', 1, 3, CG_DEV_ALL};
+	cg_dev_format_v1(&r, b);
+	assert_string_equal(b, "c 1:3 rwm");
+	r = (struct cg_dev_rule){'c', 136, -1, CG_DEV_ALL};
+	cg_dev_format_v1(&r, b);
+	assert_string_equal(b, "c 136:* rwm");
+	r = (struct cg_dev_rule){'b', -1, -1, CG_DEV_MKNOD};
+	cg_dev_format_v1(&r, b);
+	assert_string_equal(b, "b *:* m");
+	r = (struct cg_dev_rule){'b', 8, 0, CG_DEV_READ};
+	cg_dev_format_v1(&r, b);
+	assert_string_equal(b, "b 8:0 r");
+}
+
+/* The eBPF the program uses: loads from the context, 64-bit ALU with
+ * immediates and registers, JNE and EXIT. */
+static int ebpf_run(const struct bpf_insn *p, int n, uint32_t access_type,
+		    uint32_t major, uint32_t minor)
+{
+	struct bpf_cgroup_dev_ctx ctx = {access_type, major, minor};
+	uint64_t r[11] = {0};
+	r[1] = (uint64_t)(uintptr_t)&ctx;
+	for (int pc = 0; pc < n;) {
+		struct bpf_insn i = p[pc++];
+		switch (i.code) {
+		case BPF_LDX | BPF_MEM | BPF_W: {
+			assert_int_equal(i.src_reg, 1);
+			assert_true(i.off >= 0 && i.off + 4 <= (int)sizeof ctx);
+			uint32_t v;
+			memcpy(&v, (char *)&ctx + i.off, 4);
+			r[i.dst_reg] = v;
+			break;
+		}
+		case BPF_ALU64 | BPF_MOV | BPF_X:
+			r[i.dst_reg] = r[i.src_reg];
+			break;
+		case BPF_ALU64 | BPF_MOV | BPF_K:
+			r[i.dst_reg] = (uint64_t)(int64_t)i.imm;
+			break;
+		case BPF_ALU64 | BPF_AND | BPF_K:
+			r[i.dst_reg] &= (uint64_t)(int64_t)i.imm;
+			break;
+		case BPF_ALU64 | BPF_RSH | BPF_K:
+			r[i.dst_reg] >>= i.imm;
+			break;
+		case BPF_JMP | BPF_JNE | BPF_K:
+			if (r[i.dst_reg] != (uint64_t)(int64_t)i.imm)
+				pc += i.off;
+			break;
+		case BPF_JMP | BPF_EXIT:
+			return (int)r[0];
+		default:
+			fail_msg("unexpected eBPF opcode 0x%x", i.code);
+		}
+		assert_true(pc >= 0 && pc <= n);
+	}
+	fail_msg("the device program ran off its end");
+	return -1;
+}
+
+#define ACC(t, a) (((uint32_t)(a) << 16) | (uint32_t)(t))
+#define CHR	  BPF_DEVCG_DEV_CHAR
+#define BLK	  BPF_DEVCG_DEV_BLOCK
+#define RW	  (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE)
+
+static void test_dev_bpf(void **state)
+{
+	(void)state;
+	struct cg_dev_rule r[32];
+	struct bpf_insn p[512];
+	size_t n = cg_dev_defaults(false, r, 32);
+	r[n++] = (struct cg_dev_rule){'b', 7, 3, CG_DEV_READ}; /* a bind */
+	int k = cg_dev_bpf(r, n, p, 512);
+	assert_true(k > 0);
+	/* the nodes of /dev, read and write */
+	assert_int_equal(ebpf_run(p, k, ACC(CHR, RW), 1, 3), 1);
+	assert_int_equal(ebpf_run(p, k, ACC(CHR, RW), 1, 9), 1);
+	assert_int_equal(ebpf_run(p, k, ACC(CHR, RW), 5, 2), 1);
+	assert_int_equal(ebpf_run(p, k, ACC(CHR, RW), 136, 4242), 1);
+	/* mknod of anything, but no use of it */
+	assert_int_equal(ebpf_run(p, k, ACC(BLK, BPF_DEVCG_ACC_MKNOD), 8, 0),
+			 1);
+	assert_int_equal(ebpf_run(p, k, ACC(CHR, BPF_DEVCG_ACC_MKNOD), 1, 1),
+			 1);
+	assert_int_equal(ebpf_run(p, k, ACC(BLK, BPF_DEVCG_ACC_READ), 8, 0), 0);
+	assert_int_equal(ebpf_run(p, k, ACC(BLK, RW), 259, 0), 0);
+	assert_int_equal(ebpf_run(p, k, ACC(CHR, BPF_DEVCG_ACC_READ), 1, 1),
+			 0);					    /* mem */
+	assert_int_equal(ebpf_run(p, k, ACC(CHR, RW), 1, 11), 0);   /* kmsg */
+	assert_int_equal(ebpf_run(p, k, ACC(CHR, RW), 10, 229), 0); /* fuse */
+	assert_int_equal(ebpf_run(p, k, ACC(CHR, RW), 3, 3), 0);
+	/* null as a block device is not null */
+	assert_int_equal(ebpf_run(p, k, ACC(BLK, RW), 1, 3), 0);
+	/* the bound block device: read only, as its rule says */
+	assert_int_equal(ebpf_run(p, k, ACC(BLK, BPF_DEVCG_ACC_READ), 7, 3), 1);
+	assert_int_equal(ebpf_run(p, k, ACC(BLK, RW), 7, 3), 0);
+	assert_int_equal(ebpf_run(p, k, ACC(BLK, BPF_DEVCG_ACC_READ), 7, 4), 0);
+	/* privileged: fuse and tun too */
+	n = cg_dev_defaults(true, r, 32);
+	k = cg_dev_bpf(r, n, p, 512);
+	assert_int_equal(ebpf_run(p, k, ACC(CHR, RW), 10, 229), 1);
+	assert_int_equal(ebpf_run(p, k, ACC(CHR, RW), 10, 200), 1);
+	assert_int_equal(ebpf_run(p, k, ACC(CHR, RW), 10, 237), 0);
+	/* no rules at all: nothing allowed; too small a buffer: E2BIG */
+	k = cg_dev_bpf(r, 0, p, 512);
+	assert_int_equal(ebpf_run(p, k, ACC(CHR, RW), 1, 3), 0);
+	assert_int_equal(cg_dev_bpf(r, n, p, 10), -E2BIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +625,9 @@ int main(void)
 	    cmocka_unit_test(test_limit_files),
 	    cmocka_unit_test(test_limit_values),
 	    cmocka_unit_test(test_mem_names),
+	    cmocka_unit_test(test_dev_defaults),
+	    cmocka_unit_test(test_dev_format_v1),
+	    cmocka_unit_test(test_dev_bpf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -299,6 +299,56 @@ static void test_json_bad(void **state)
 	}
 }
 
+/* "no_new_privileges": a boolean, false when absent or null; a command
+ * line never sets it. */
+static void test_json_no_new_privs(void **state)
+{
+	(void)state;
+	struct gfs_procspec ps;
+	gfs_err err = {0};
+
+	assert_int_equal(parse("{\"path\":\"ls\"}", &ps, &err), 0);
+	assert_false(ps.no_new_privs);
+	gfs_procspec_free(&ps);
+	assert_int_equal(
+	    parse("{\"path\":\"ls\",\"no_new_privileges\":true}", &ps, &err),
+	    0);
+	assert_true(ps.no_new_privs);
+	gfs_procspec_free(&ps);
+	assert_int_equal(
+	    parse("{\"no_new_privileges\":false,\"path\":\"ls\"}", &ps, &err),
+	    0);
+	assert_false(ps.no_new_privs);
+	gfs_procspec_free(&ps);
+	assert_int_equal(
+	    parse("{\"path\":\"ls\",\"no_new_privileges\":null}", &ps, &err),
+	    0);
+	assert_false(ps.no_new_privs);
+	gfs_procspec_free(&ps);
+	assert_int_equal(parse("no_new_privileges=1 ls", &ps, &err), 0);
+	assert_false(ps.no_new_privs);
+	gfs_procspec_free(&ps);
+
+	static const char *const bad[] = {
+	    "{\"path\":\"ls\",\"no_new_privileges\":1}",
+	    "{\"path\":\"ls\",\"no_new_privileges\":\"true\"}",
+	    "{\"path\":\"ls\",\"no_new_privileges\":[]}",
+	    "{\"path\":\"ls\",\"no_new_privileges\":true,"
+	    "\"no_new_privileges\":true}",
+	    "{\"path\":\"ls\",\"noNewPrivileges\":true}",
+	};
+	for (size_t i = 0; i < N(bad); i++) {
+		if (parse(bad[i], &ps, &err) != -EINVAL)
+			fail_msg("`%s` should fail", bad[i]);
+		assert_reason(&err);
+		assert_true(is_zero(&ps, sizeof ps));
+	}
+	assert_int_equal(
+	    parse("{\"path\":\"ls\",\"no_new_privileges\":0}", &ps, &err),
+	    -EINVAL);
+	assert_non_null(strstr(err.msg, "no_new_privileges"));
+}
+
 /* The reason for an unknown field names it. */
 static void test_json_reasons(void **state)
 {
@@ -638,6 +688,7 @@ int main(void)
 	    cmocka_unit_test(test_json_minimal),
 	    cmocka_unit_test(test_json_bad),
 	    cmocka_unit_test(test_json_reasons),
+	    cmocka_unit_test(test_json_no_new_privs),
 	    cmocka_unit_test(test_command_roundtrip),
 	    cmocka_unit_test(test_create_empty),
 	    cmocka_unit_test(test_create_full),
