@@ -86,6 +86,9 @@ static int redirect(struct nl_sock *sk, int ifindex, const char *dev, int ifb,
 	}
 	if (r == 0)
 		r = rtnl_u32_add_key_uint32(c, 0, 0, 0, 0);
+	/* without the terminal flag u32 never runs the node's actions */
+	if (r == 0)
+		r = rtnl_u32_set_cls_terminal(c);
 	if (r == 0)
 		r = rtnl_tc_set_kind(TC_CAST(a), "mirred");
 	if (r == 0) {

@@ -3,16 +3,14 @@
  * stdout ("ok ..." or "err ERRNO reason").  After every change it writes
  * the container's saved text to STATE/NAME.net, as the daemon persists it,
  * so that `crash` (exit with nothing cleaned) and a new driver's `restore`
- * play a daemon restart.
+ * play a daemon restart.  Commands:
  *
- *	setup POOL FIRST LAST DENY|- TAG STATE	check POOL FIRST LAST DENY|- TAG
- *	spec NETWORK	create NAME PID [NETWORK]	restore NAME PID
- *gc in NAME HOST CTR	listin NAME	out NAME RULE[ ; RULE...]	listout
- *NAME
- *	bw NAME RATE BURST	bwget NAME	stats NAME	info NAME
- *hosts NAME
- *	resolv	destroy NAME	free NAME	teardown	nsok crash
- *quit parallel N	(N containers at once on N threads, made and removed)
+ *   setup POOL FIRST LAST DENY|- TAG STATE, check POOL FIRST LAST DENY|- TAG,
+ *   spec NETWORK, create NAME PID [NETWORK], restore NAME PID, gc,
+ *   in NAME HOST CTR, listin NAME, out NAME RULE[ ; RULE...], listout NAME,
+ *   bw NAME RATE BURST, bwget NAME, stats NAME, info NAME, hosts NAME,
+ *   resolv, destroy NAME, free NAME, teardown, nsok, crash, quit,
+ *   parallel N (N stand-in containers made and removed on N threads at once)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -467,6 +465,7 @@ static int run(char *line)
 		parallel(atoi(w[1]));
 	} else if (strcmp(cmd, "crash") == 0) {
 		/* a daemon killed: nothing freed, nothing removed */
+		printf("ok\n");
 		fflush(stdout);
 		_exit(0);
 	} else if (strcmp(cmd, "quit") == 0) {

@@ -50,9 +50,9 @@ static void test_ip_parse(void **state)
 	assert_int_equal(ip("255.255.255.255"), 0xffffffff);
 	assert_string_equal(fmt(0x0afe0002), "10.254.0.2");
 	static const char *const bad[] = {
-	    "",	       "1.2.3",	    "1.2.3.4.5", "256.1.1.1", "01.2.3.4",
-	    "1.2.3.4 ", " 1.2.3.4", "1..2.3",	 "a.b.c.d",   "1.2.3.-4",
-	    "1.2.3.4/", "1.2.3.1000",
+	    "",		"1.2.3",    "1.2.3.4.5", "256.1.1.1",
+	    "01.2.3.4", "1.2.3.4 ", " 1.2.3.4",	 "1..2.3",
+	    "a.b.c.d",	"1.2.3.-4", "1.2.3.4/",	 "1.2.3.1000",
 	};
 	for (size_t i = 0; i < N(bad); i++) {
 		uint32_t v = 7;
@@ -72,9 +72,8 @@ static void test_cidr_parse(void **state)
 	assert_int_equal(c.net, ip("10.254.4.0"));
 	assert_int_equal(c.prefix, 24);
 	assert_int_equal(a, ip("10.254.4.7"));
-	assert_int_equal(net_cidr_parse("10.0.0.0/8", false, true, &c, NULL,
-					&err),
-			 0);
+	assert_int_equal(
+	    net_cidr_parse("10.0.0.0/8", false, true, &c, NULL, &err), 0);
 	assert_int_equal(net_cidr_parse("1.2.3.4", true, true, &c, NULL, &err),
 			 0);
 	assert_int_equal(c.prefix, 32);
@@ -83,9 +82,9 @@ static void test_cidr_parse(void **state)
 		const char *in;
 		bool bare, exact;
 	} bad[] = {
-	    {"1.2.3.4", false, false}, {"10.0.0.1/8", false, true},
-	    {"10.0.0.0/33", true, true}, {"10.0.0.0/", true, true},
-	    {"10.0.0.0/08", true, true}, {"x/8", true, true},
+	    {"1.2.3.4", false, false},	  {"10.0.0.1/8", false, true},
+	    {"10.0.0.0/33", true, true},  {"10.0.0.0/", true, true},
+	    {"10.0.0.0/08", true, true},  {"x/8", true, true},
 	    {"10.0.0.0/8/8", true, true},
 	};
 	for (size_t i = 0; i < N(bad); i++) {
@@ -106,9 +105,8 @@ static void test_cidr_parse(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(net_cidr_list_parse("10.0.0.0/8,", &v, &n, &err),
 			 -EINVAL);
-	assert_int_equal(net_cidr_list_parse("10.0.0.0/8,,1.2.3.4", &v, &n,
-					     &err),
-			 -EINVAL);
+	assert_int_equal(
+	    net_cidr_list_parse("10.0.0.0/8,,1.2.3.4", &v, &n, &err), -EINVAL);
 	assert_int_equal(net_cidr_list_parse("10.0.0.1/8", &v, &n, &err),
 			 -EINVAL);
 }
@@ -215,16 +213,16 @@ static void test_pool_fixed(void **state)
 	assert_int_equal(
 	    net_pool_subnet_users(&p, (struct net_cidr){ip("10.254.4.0"), 24}),
 	    7);
-	pick_fails(&p, "10.254.4.7/24", EBUSY);	  /* taken */
-	pick_fails(&p, "10.254.4.0/25", EBUSY);	  /* overlaps, other prefix */
-	pick_fails(&p, "10.254.0.0/21", EBUSY);	  /* contains it */
-	pick_fails(&p, "10.254.4.1/24", EINVAL);  /* the gateway */
+	pick_fails(&p, "10.254.4.7/24", EBUSY);	   /* taken */
+	pick_fails(&p, "10.254.4.0/25", EBUSY);	   /* overlaps, other prefix */
+	pick_fails(&p, "10.254.0.0/21", EBUSY);	   /* contains it */
+	pick_fails(&p, "10.254.4.1/24", EINVAL);   /* the gateway */
 	pick_fails(&p, "10.254.4.255/24", EINVAL); /* broadcast */
-	pick_fails(&p, "10.255.0.2/24", EINVAL);  /* outside the pool */
-	pick_fails(&p, "10.0.0.0/8", EINVAL);	  /* bigger than the pool */
-	pick_fails(&p, "10.254.9.9/31", EINVAL);  /* no room */
+	pick_fails(&p, "10.255.0.2/24", EINVAL);   /* outside the pool */
+	pick_fails(&p, "10.0.0.0/8", EINVAL);	   /* bigger than the pool */
+	pick_fails(&p, "10.254.9.9/31", EINVAL);   /* no room */
 	pick_fails(&p, "10.254.9.9/32", EINVAL);
-	pick_fails(&p, "10.254.9.9", EINVAL);	  /* no prefix */
+	pick_fails(&p, "10.254.9.9", EINVAL); /* no prefix */
 	pick_fails(&p, "10.254.9.9/24/2", EINVAL);
 	pick_fails(&p, "", EINVAL);
 	/* a /30 asked for by its network: .2 */
@@ -377,16 +375,17 @@ static void test_ports_file(void **state)
 	struct net_ports *p = xcalloc(1, sizeof *p);
 	gfs_err err = {0};
 	net_ports_init(p, 100, 110);
-	assert_int_equal(net_ports_load(p,
-					"gardenfs-ports 1\n"
-					"105-108\n"
-					"101\n"
-					"90-100\n"  /* 90..99: not in the range */
-					"107\n"	    /* again */
-					"200-300\n" /* not in the range */
-					"102\n",
-					&err),
-			 0);
+	assert_int_equal(
+	    net_ports_load(p,
+			   "gardenfs-ports 1\n"
+			   "105-108\n"
+			   "101\n"
+			   "90-100\n"  /* 90..99: not in the range */
+			   "107\n"     /* again */
+			   "200-300\n" /* not in the range */
+			   "102\n",
+			   &err),
+	    0);
 	char *t = queue_text(p);
 	assert_string_equal(t, "gardenfs-ports 1\n105-108\n101\n100\n102\n");
 	/* the text reads back the same */
@@ -541,8 +540,8 @@ static void test_rule_builder(void **state)
 	gfs_err err = {0};
 	struct net_rule *r = net_rule_new(NET_PROTO_TCP);
 	assert_int_equal(net_rule_add_network(r, "10.0.0.1", NULL, &err), 0);
-	assert_int_equal(
-	    net_rule_add_network(r, "10.0.1.1", "10.0.1.9", &err), 0);
+	assert_int_equal(net_rule_add_network(r, "10.0.1.1", "10.0.1.9", &err),
+			 0);
 	assert_int_equal(net_rule_add_network(r, "10.0.2.1", "", &err), 0);
 	assert_int_equal(net_rule_add_ports(r, 80, 80, &err), 0);
 	assert_int_equal(net_rule_add_ports(r, 8000, 8080, &err), 0);
@@ -699,7 +698,8 @@ static void test_nft_setup(void **state)
 	};
 	for (size_t i = 0; i < N(want); i++)
 		if (!strstr(b.s, want[i]))
-			fail_msg("setup text lacks:\n%s\nin:\n%s", want[i], b.s);
+			fail_msg("setup text lacks:\n%s\nin:\n%s", want[i],
+				 b.s);
 	/* nothing here may make 127.0.0.1 a way in */
 	assert_null(strstr(b.s, "127.0.0.1"));
 	assert_null(strstr(b.s, "route_localnet"));
