@@ -52,7 +52,12 @@ static struct {
 	struct net_pool leases;
 	struct net_ports ports;
 	struct net_ctr *ctrs;
-} g = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	/* bridges a destroy is deleting with the lock let go; a create in
+	 * that subnet waits on cond until they are gone */
+	char (*doomed)[16];
+	size_t ndoomed;
+	pthread_cond_t cond;
+} g = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 static void unlockp(pthread_mutex_t **m)
 {
@@ -213,6 +218,9 @@ static int ip_forward(gfs_err *err)
 
 static void drop_state(void)
 {
+	free(g.doomed);
+	g.doomed = NULL;
+	g.ndoomed = 0;
 	net_pool_free(&g.leases);
 	net_ports_free(&g.ports);
 	free(g.deny);
@@ -339,6 +347,32 @@ int net_teardown(gfs_err *err)
 	if (r == 0)
 		r = net_link_each_ours(sk, g.tag, del_link, sk, err);
 	return r < 0 ? gfs_error_wrap(err, "network teardown") : 0;
+}
+
+static bool is_doomed(const char *bridge)
+{
+	for (size_t i = 0; i < g.ndoomed; i++)
+		if (strcmp(g.doomed[i], bridge) == 0)
+			return true;
+	return false;
+}
+
+static void set_doomed(const char *bridge, bool on)
+{
+	if (on) {
+		g.doomed =
+		    xrealloc(g.doomed, (g.ndoomed + 1) * sizeof *g.doomed);
+		snprintf(g.doomed[g.ndoomed++], 16, "%s", bridge);
+		return;
+	}
+	for (size_t i = 0; i < g.ndoomed; i++)
+		if (strcmp(g.doomed[i], bridge) == 0) {
+			memmove(&g.doomed[i], &g.doomed[i + 1],
+				(g.ndoomed - i - 1) * sizeof *g.doomed);
+			g.ndoomed--;
+			break;
+		}
+	pthread_cond_broadcast(&g.cond);
 }
 
 /* ---- one container */
@@ -481,9 +515,18 @@ int net_ctr_create(const char *handle, pid_t init_pid, const char *network,
 	struct net_lease l;
 	if (!g.up)
 		return gfs_error(err, EIO, "network: not set up");
-	int r = net_pool_pick(&g.leases, network, &l, err);
-	if (r < 0)
-		return r;
+	int r;
+	for (;;) {
+		char br[16];
+		r = net_pool_pick(&g.leases, network, &l, err);
+		if (r < 0)
+			return r;
+		net_link_name(br, g.tag, NET_KIND_BRIDGE, l.sub.net);
+		if (!is_doomed(br))
+			break;
+		/* its last container's destroy is deleting the bridge */
+		pthread_cond_wait(&g.cond, &g.lock);
+	}
 	struct net_ctr *nc = ctr_new(handle, init_pid, &l);
 	r = net_nl_open(&sk, err);
 	if (r < 0) {
@@ -737,35 +780,55 @@ void net_ctr_save(const struct net_ctr *nc, sbuf *out)
 	free(texts);
 }
 
+/* Deleting links waits for the kernel (tens of ms for a bridge), so it
+ * runs with the lock let go: the address stays leased meanwhile, so no new
+ * container takes the veth's or the ifb's name, and the bridge is doomed,
+ * so no new container joins it. */
 int net_ctr_destroy(struct net_ctr *nc, gfs_err *err)
 {
-	LOCKED;
 	cleanup_nl struct nl_sock *sk = NULL;
-	/* as if already gone from the pool: is it the subnet's last? */
-	size_t users = net_pool_subnet_users(&g.leases, nc->lease.sub);
-	sbuf b = SBUF_INIT;
-	struct net_nft_ctr v = nft_view(nc);
-	net_nft_ctr_del_text(&b, g.table, &v, users <= 1);
-	int r = net_nft_run(b.s, err);
-	sbuf_free(&b);
-	if (r == 0)
-		r = net_nl_open(&sk, err);
+	bool last;
+	int r;
+	{
+		LOCKED;
+		last = net_pool_subnet_users(&g.leases, nc->lease.sub) <= 1;
+		sbuf b = SBUF_INIT;
+		struct net_nft_ctr v = nft_view(nc);
+		net_nft_ctr_del_text(&b, g.table, &v, last);
+		r = net_nft_run(b.s, err);
+		sbuf_free(&b);
+		if (r < 0)
+			return gfs_error_wrap(err, "removing the network of %s",
+					      nc->handle);
+		/* the DNAT is gone: the ports are free now, and once only
+		 * (a retry after a failure below must not free them again
+		 * when another container has them by then) */
+		for (size_t i = 0; i < nc->nin; i++)
+			net_ports_release(&g.ports, nc->in[i].host);
+		if (nc->nin)
+			save_ports();
+		nc->nin = 0;
+		unlink_ctr(nc);
+		if (last)
+			set_doomed(nc->bridge, true);
+	}
+	r = net_nl_open(&sk, err);
 	if (r == 0)
 		r = net_tc_clear(sk, nc->veth, nc->ifb, err);
 	/* the peer, eth0, goes with it */
 	if (r == 0)
 		r = net_link_del(sk, nc->veth, err);
-	if (r == 0 && users <= 1)
+	if (r == 0 && last)
 		r = net_link_del(sk, nc->bridge, err);
-	if (r < 0)
+	LOCKED;
+	if (last)
+		set_doomed(nc->bridge, false);
+	if (r < 0) {
+		link_ctr(nc);
 		return gfs_error_wrap(err, "removing the network of %s",
 				      nc->handle);
+	}
 	net_pool_release(&g.leases, &nc->lease);
-	for (size_t i = 0; i < nc->nin; i++)
-		net_ports_release(&g.ports, nc->in[i].host);
-	if (nc->nin)
-		save_ports();
-	unlink_ctr(nc);
 	ctr_free(nc);
 	return 0;
 }

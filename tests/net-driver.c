@@ -29,7 +29,7 @@
 #include "lib/parse.h"
 #include "net/net.h"
 
-#define MAXC 64
+#define MAXC 1024
 
 static struct {
 	char *name;
