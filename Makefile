@@ -108,8 +108,12 @@ $(B)/unit-san/%: tests/unit/%.c $(UNIT_LIB_SRCS) $(HDRS)
 $(B)/gardenfs-asan: $(DAEMON_SRCS) $(HDRS)
 	$(CC) $(CFLAGS) -O1 $(SAN) $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lpthread
 
-integration-asan: all $(B)/gardenfs-asan
+$(B)/net-driver-asan: tests/net-driver.c $(LIB_SRCS) $(NET_SRCS) $(HDRS)
+	$(CC) $(CFLAGS) -O1 $(SAN) $(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(NET_SRCS) $(PKG_LIBS) -lpthread
+
+integration-asan: all $(B)/gardenfs-asan $(B)/net-driver-asan
 	GFS_BIN=$(CURDIR)/$(B)/gardenfs-asan ASAN_OPTIONS=detect_leaks=0 \
+	NET_DRIVER=$(CURDIR)/$(B)/net-driver-asan \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run.sh
 
 deps:

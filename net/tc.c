@@ -26,7 +26,7 @@
 
 #include "net/priv.h"
 
-#define INGRESS TC_HANDLE(0xffff, 0)
+#define INGRESS TC_HANDLE(0xffffU, 0)
 /* the queue a tbf may build, as time at the rate */
 #define LATENCY_US 25000
 

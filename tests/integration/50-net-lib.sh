@@ -13,7 +13,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root"
-DRIVER=$GFS_REPO/build/net-driver
+DRIVER=${NET_DRIVER:-$GFS_REPO/build/net-driver}
 [ -x "$DRIVER" ] || skip "no $DRIVER (run make)"
 for t in ip tc nft nsenter unshare python3 busybox; do
 	command -v "$t" >/dev/null || skip "needs $t"
@@ -40,6 +40,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+trap '' PIPE # a dead driver is reported, not a silent exit
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -165,6 +166,7 @@ NT="python3 $T/nt.py"
 standin() {
 	unshare -Urn sleep 1000 >/dev/null 2>&1 &
 	local p=$! mine
+	disown "$p" # killed by pid, without the shell's "Killed" notes
 	PIDS+=("$p")
 	mine=$(readlink /proc/self/ns/net)
 	wait_until 5 sh -c "[ \"\$(readlink /proc/$p/ns/net)\" != '$mine' ]" || fatal "stand-in $p"
@@ -181,6 +183,7 @@ bg_in() {
 		READY=$r nsenter -t "$p" -n "$@" >/dev/null 2>&1 &
 	fi
 	BG=$!
+	disown "$BG"
 	PIDS+=("$BG")
 	wait_until 10 test -e "$r" || fail "background $* did not start"
 }
@@ -197,9 +200,12 @@ start_driver() {
 }
 # d CMD...: one driver command; its answer in $R (and printed for $(d ...))
 d() {
-	echo "$*" >&7
 	R=
-	read -r -t 60 R <&8 || R="err timeout"
+	if ! { echo "$*" >&7 && read -r -t 60 R <&8; } 2>/dev/null; then
+		kill -0 "$DPID" 2>/dev/null ||
+			fatal "the driver died at \`$*\`: $(tail -n 20 "$T/driver.err" | tr '\n' ' ')"
+		R="err timeout"
+	fi
 	printf '%s\n' "$R" >>"$T/driver.log"
 }
 dok() { # d, and the answer must be ok
@@ -344,7 +350,7 @@ for want in $((F + 5)) $((F + 6)) $((F + 7)) $((F + 3)); do
 done
 derr 28 in "${TAG}-c2" 0 0
 kill -9 "$HOLD"
-wait "$HOLD" 2>/dev/null
+wait_until 5 sh -c "! kill -0 $HOLD 2>/dev/null"
 dok in "${TAG}-c2" 0 0 && assert_eq "$((F + 1))" "$(field 1)" "the port is handed out once unbound"
 dok listin "${TAG}-c1"
 assert_eq "ok $F 8080|$((F + 2)) $((F + 2))" "$R" "net/in lists in the order made"
@@ -424,7 +430,7 @@ V7=$(printf '%sh%08x' "$TAG" $((0x0a000000 | X << 16 | Y << 8 | 10)))
 assert_true "c7's veth" quiet ip link show "$V7"
 crash_driver
 kill -9 "$P6" # c6 died with the daemon away
-wait "$P6" 2>/dev/null
+wait_until 5 sh -c "! kill -0 $P6 2>/dev/null"
 ip link del "$V1"
 nft flush map ip "$TABLE" ports
 nft flush chain ip "$TABLE" "out_$C1HEX"
