@@ -404,15 +404,23 @@ static struct net_nft_ctr nft_view(const struct net_ctr *nc)
 	};
 }
 
+/* Does a container held, other than self, use self's subnet? */
+static bool subnet_in_use(const struct net_ctr *self)
+{
+	for (const struct net_ctr *c = g.ctrs; c; c = c->next)
+		if (c != self && c->lease.sub.net == self->lease.sub.net &&
+		    c->lease.sub.prefix == self->lease.sub.prefix)
+			return true;
+	return false;
+}
+
 /* Removes nc's chain and elements (the bridge's when no other container
  * of the subnet is held). */
 static int nft_remove(const struct net_ctr *nc, gfs_err *err)
 {
 	sbuf b = SBUF_INIT;
 	struct net_nft_ctr v = nft_view(nc);
-	net_nft_ctr_del_text(&b, g.table, &v,
-			     net_pool_subnet_users(&g.leases, nc->lease.sub) ==
-				 0);
+	net_nft_ctr_del_text(&b, g.table, &v, !subnet_in_use(nc));
 	int r = net_nft_run(b.s, err);
 	sbuf_free(&b);
 	return r;
@@ -791,7 +799,10 @@ int net_ctr_destroy(struct net_ctr *nc, gfs_err *err)
 	int r;
 	{
 		LOCKED;
-		last = net_pool_subnet_users(&g.leases, nc->lease.sub) <= 1;
+		/* not by leases: those of containers being destroyed still
+		 * count there, and two of them would each leave the bridge
+		 * to the other */
+		last = !subnet_in_use(nc);
 		sbuf b = SBUF_INIT;
 		struct net_nft_ctr v = nft_view(nc);
 		net_nft_ctr_del_text(&b, g.table, &v, last);
@@ -941,9 +952,12 @@ int net_ctr_bandwidth(struct net_ctr *nc, uint64_t rate, uint64_t burst,
 		return gfs_error(
 		    err, EINVAL,
 		    "bandwidth: rate and burst are both set or both 0");
-	if (rate > INT32_MAX || burst > INT32_MAX)
-		return gfs_error(err, EINVAL,
-				 "bandwidth: rate and burst must be below 2G");
+	/* tbf takes 32-bit signed rates and a queue limit of burst plus
+	 * 25 ms at the rate */
+	if (rate > INT32_MAX || burst > (1u << 30))
+		return gfs_error(
+		    err, EINVAL,
+		    "bandwidth: the rate must be below 2G, the burst at most 1G");
 	/* a frame is the MTU plus the Ethernet header: a smaller bucket
 	 * never lets one through */
 	if (burst && burst < (uint64_t)g.mtu + 14)

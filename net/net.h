@@ -179,9 +179,9 @@ void net_ctr_list_out(const struct net_ctr *nc, sbuf *out);
 
 /* limits/bandwidth: bytes/s and bytes, both directions shaped (traffic into
  * the container and out of it).  0,0 removes the limit.  One of them 0, a
- * rate above 2^31-1 bytes/s, a burst below the link's MTU (packets would
- * never pass) or above 250 s worth of rate: -EINVAL.  On failure the old
- * limit stays. */
+ * rate of 2G (2^31 bytes/s) or more, a burst above 1G, below one frame
+ * (MTU + 14: no packet would pass) or above 250 s worth of rate: -EINVAL.
+ * On failure the old limit stays. */
 int net_ctr_bandwidth(struct net_ctr *nc, uint64_t rate, uint64_t burst,
 		      gfs_err *err);
 void net_ctr_bandwidth_get(const struct net_ctr *nc, uint64_t *rate,

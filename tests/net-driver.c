@@ -10,7 +10,8 @@
  *   in NAME HOST CTR, listin NAME, out NAME RULE[ ; RULE...], listout NAME,
  *   bw NAME RATE BURST, bwget NAME, stats NAME, info NAME, hosts NAME,
  *   resolv, destroy NAME, free NAME, teardown, nsok, crash, quit,
- *   parallel N (N stand-in containers made and removed on N threads at once)
+ *   parallel N [NETWORK|- [ROUNDS]] (N stand-in containers on N threads at
+ *   once, each made, checked, changed and removed ROUNDS times)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
 
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -132,36 +135,69 @@ static void print_info(struct net_ctr *nc)
 struct job {
 	pid_t pid;
 	int id;
+	const char *network; /* NULL: the next /30 */
+	int rounds;
 	char msg[600];
 	bool ok;
 };
+static char tag[16];
+
+/* Is the host end of nc's veth in the bridge of its subnet? */
+static int check_master(struct net_ctr *nc, gfs_err *e)
+{
+	struct net_info in;
+	struct in_addr a;
+	net_ctr_info(nc, &in);
+	inet_pton(AF_INET, in.host_ip, &a);
+	uint32_t gw = ntohl(a.s_addr);
+	inet_pton(AF_INET, in.container_ip, &a);
+	uint32_t ip = ntohl(a.s_addr);
+	char path[96], link[256], want[32];
+	snprintf(path, sizeof path, "/sys/class/net/%sh%08x/master", tag, ip);
+	ssize_t n = readlink(path, link, sizeof link - 1);
+	if (n < 0)
+		return gfs_error_sys(e, errno, "%s", path);
+	link[n] = '\0';
+	const char *base = strrchr(link, '/');
+	/* the bridge is named by the subnet's network, the gateway - 1 */
+	snprintf(want, sizeof want, "%sb%08x", tag, gw - 1);
+	if (strcmp(base ? base + 1 : link, want) != 0)
+		return gfs_error(e, EIO, "%s is %s, not %s", path, link, want);
+	return 0;
+}
 
 static void *worker(void *arg)
 {
 	struct job *j = arg;
 	gfs_err e = {0};
-	struct net_ctr *nc;
 	char handle[32];
 	ino_t before = ns_ino();
+	int r = 0;
 	snprintf(handle, sizeof handle, "par%d", j->id);
-	int r = net_ctr_create(handle, j->pid, NULL, &nc, &e);
-	if (r == 0 && ns_ino() != before)
-		r = gfs_error(&e, EIO, "thread left in another namespace");
-	uint32_t h, c;
-	if (r == 0)
-		r = net_ctr_net_in(nc, 0, 0, &h, &c, &e);
-	if (r == 0)
-		r = net_ctr_bandwidth(nc, 1 << 20, 64 << 10, &e);
-	if (r == 0)
-		r = net_ctr_bandwidth(nc, 0, 0, &e);
-	struct net_stats st;
-	if (r == 0)
-		r = net_ctr_stats(nc, &st, &e);
-	if (r == 0)
-		r = net_ctr_destroy(nc, &e);
-	else if (nc) {
-		gfs_err e2 = {0};
-		net_ctr_destroy(nc, &e2);
+	for (int k = 0; k < j->rounds && r == 0; k++) {
+		struct net_ctr *nc = NULL;
+		r = net_ctr_create(handle, j->pid, j->network, &nc, &e);
+		if (r == 0 && ns_ino() != before)
+			r = gfs_error(&e, EIO,
+				      "thread left in another namespace");
+		if (r == 0)
+			r = check_master(nc, &e);
+		uint32_t h, c;
+		if (r == 0)
+			r = net_ctr_net_in(nc, 0, 0, &h, &c, &e);
+		if (r == 0)
+			r = net_ctr_bandwidth(nc, 1 << 20, 64 << 10, &e);
+		if (r == 0)
+			r = net_ctr_bandwidth(nc, 0, 0, &e);
+		struct net_stats st;
+		if (r == 0)
+			r = net_ctr_stats(nc, &st, &e);
+		if (r == 0) {
+			r = net_ctr_destroy(nc, &e);
+		} else if (nc) {
+			gfs_err e2 = {0};
+			net_ctr_destroy(nc, &e2);
+		}
 	}
 	if (r == 0 && ns_ino() != before)
 		r = gfs_error(&e, EIO, "thread left in another namespace");
@@ -199,13 +235,15 @@ static pid_t standin(void)
 	return pid;
 }
 
-static void parallel(int n)
+static void parallel(int n, const char *network, int rounds)
 {
 	struct job *jobs = xcalloc((size_t)n, sizeof *jobs);
 	pthread_t *t = xcalloc((size_t)n, sizeof *t);
 	int bad = 0;
 	for (int i = 0; i < n; i++) {
 		jobs[i].id = i;
+		jobs[i].network = network;
+		jobs[i].rounds = rounds;
 		jobs[i].pid = standin();
 	}
 	for (int i = 0; i < n; i++)
@@ -290,6 +328,7 @@ static int run(char *line)
 		};
 		if (n > 6)
 			snprintf(state_dir, sizeof state_dir, "%s", w[6]);
+		snprintf(tag, sizeof tag, "%s", w[5]);
 		int r = cmd[0] == 's' ? net_setup(&c, &e)
 				      : net_config_check(&c, &e);
 		if (r < 0)
@@ -462,7 +501,8 @@ static int run(char *line)
 			    EIO);
 	} else if (strcmp(cmd, "parallel") == 0) {
 		NEED(2);
-		parallel(atoi(w[1]));
+		parallel(atoi(w[1]), n > 2 && strcmp(w[2], "-") ? w[2] : NULL,
+			 n > 3 ? atoi(w[3]) : 1);
 	} else if (strcmp(cmd, "crash") == 0) {
 		/* a daemon killed: nothing freed, nothing removed */
 		printf("ok\n");

@@ -393,6 +393,7 @@ derr 22 bw "${TAG}-c1" 1M 100
 derr 22 bw "${TAG}-c1" 0 64K
 derr 22 bw "${TAG}-c1" 1M 0
 derr 22 bw "${TAG}-c1" 3G 64K
+derr 22 bw "${TAG}-c1" 1G 2G
 derr 22 bw "${TAG}-c1" 1K 1M
 dok bwget "${TAG}-c1" && assert_eq "ok 0 0" "$R" "refused limits changed nothing"
 assert_eq "" "$(tc qdisc show dev "$V1" | grep -E 'tbf|ingress')" "no qdisc without a limit"
@@ -478,6 +479,9 @@ for m in "map ip $TABLE ctrs" "map ip $TABLE ports" "set ip $TABLE bridges"; do
 	assert_eq "" "$(nft list $m | grep elements)" "no element left in $m"
 done
 dok parallel 6
+# threads churning in one shared subnet: a create may meet the destroy of
+# the subnet's last container, whose bridge is on its way out
+dok parallel 3 "$NET.128/26" 15
 dok nsok
 assert_eq "" "$(ip -o link | grep "$TAG" | grep -v "${TAG}x0")" "threads left no link"
 dok teardown
