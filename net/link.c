@@ -20,6 +20,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 
@@ -287,6 +288,32 @@ int net_link_bridge(struct nl_sock *sk, const char *name, uint32_t gateway,
 	return r;
 }
 
+/* Hairpin mode on a bridge port: a container that reaches itself at the
+ * external address has its DNATed packets bridged (br_netfilter) back out
+ * the port they came in on, which a bridge otherwise never does. */
+static int hairpin(struct nl_sock *sk, int ifindex, const char *dev,
+		   gfs_err *err)
+{
+	/* a port's settings are AF_BRIDGE link messages */
+	struct rtnl_link *o = rtnl_link_alloc();
+	struct rtnl_link *c = rtnl_link_alloc();
+	int r = -NLE_NOMEM;
+	if (o && c) {
+		rtnl_link_set_family(o, AF_BRIDGE);
+		rtnl_link_set_family(c, AF_BRIDGE);
+		rtnl_link_set_ifindex(o, ifindex);
+		rtnl_link_bridge_set_flags(c, RTNL_BRIDGE_HAIRPIN_MODE);
+		r = rtnl_link_change(sk, o, c, 0);
+	}
+	if (o)
+		rtnl_link_put(o);
+	if (c)
+		rtnl_link_put(c);
+	if (r < 0)
+		return net_nl_error(err, r, "hairpin mode on %s", dev);
+	return 0;
+}
+
 int net_link_veth(struct nl_sock *sk, const char *host, const char *bridge,
 		  int nsfd, unsigned mtu, gfs_err *err)
 {
@@ -313,7 +340,9 @@ int net_link_veth(struct nl_sock *sk, const char *host, const char *bridge,
 	if (r < 0)
 		return net_nl_error(err, r, "making veth %s", host);
 	net_link_no_ipv6(host);
-	return net_link_up(sk, host, err);
+	int i = net_link_index(sk, host, err);
+	r = i < 0 ? i : hairpin(sk, i, host, err);
+	return r < 0 ? r : net_link_up(sk, host, err);
 }
 
 int net_link_veth_fix(struct nl_sock *sk, const char *host, const char *bridge,
@@ -335,7 +364,9 @@ int net_link_veth_fix(struct nl_sock *sk, const char *host, const char *bridge,
 		}
 	}
 	net_link_no_ipv6(host);
-	r = set_up(sk, l, err);
+	r = hairpin(sk, rtnl_link_get_ifindex(l), host, err);
+	if (r == 0)
+		r = set_up(sk, l, err);
 	rtnl_link_put(l);
 	return r;
 }

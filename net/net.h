@@ -104,8 +104,10 @@ void net_ctr_save(const struct net_ctr *nc, sbuf *out);
 /* Removes every link, address, route, qdisc, rule and element it made,
  * releases the address and the host ports (to the BACK of the queue), and
  * frees nc.  Idempotent on what is already gone (a dead container's veth
- * went with its namespace).  On failure nc stays valid: call again, or
- * net_ctr_free it and let a later net_gc clean up. */
+ * went with its namespace).  On failure nc stays valid and may be given
+ * again (its ports are free already, its address not yet); or net_ctr_free
+ * it and let a later net_gc clean up.  Slow kernel work (link deletion)
+ * runs without the library's lock. */
 int net_ctr_destroy(struct net_ctr *nc, gfs_err *err);
 /* Frees memory only (daemon exit: the network stays for the restart). */
 void net_ctr_free(struct net_ctr *nc);

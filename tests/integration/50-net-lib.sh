@@ -331,6 +331,7 @@ dok in "${TAG}-c1" 0 8080
 assert_eq "ok $F 8080" "$R" "host port 0: the first of the pool"
 assert_eq hello-c1 "$($NT get "$EXT" "$F")" "the host reaches c1 through the external address"
 assert_eq hello-c1 "$(in_ns "$P2" $NT get "$EXT" "$F")" "c2 reaches c1 through the external address"
+assert_eq hello-c1 "$(in_ns "$P1" $NT get "$EXT" "$F")" "c1 reaches itself through the external address"
 assert_eq FAILED "$($NT get 127.0.0.1 "$F")" "127.0.0.1 is not forwarded"
 bg_in 0 $NT hold $((F + 1))
 HOLD=$BG
