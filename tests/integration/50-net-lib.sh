@@ -96,15 +96,17 @@ done
 L=$((F + 7))
 say "tag $TAG pool $POOL far $FARIP ports $F-$L"
 
-snapshot() { # what of ours is in the kernel
+everything() { # links, addresses, qdiscs, the ruleset (without counters)
 	{
 		ip -o link
 		ip -o addr
 		tc qdisc
 		nft list ruleset
-	} 2>/dev/null | grep -E -e "$TAG" -e "$TABLE" -e "$NET\." | sed 's/^[0-9]*: //'
+	} 2>/dev/null | sed -e 's/^[0-9]*: //' -e 's/ valid_lft.*//'
 }
-assert_eq "" "$(snapshot)" "nothing of ours before"
+ours() { grep -E -e "$TAG" -e "$TABLE" -e "$NET\." -e "$FAR\."; }
+everything >"$T/before"
+assert_eq "" "$(ours <"$T/before")" "nothing of ours before"
 localnet_before=$(grep -l 1 /proc/sys/net/ipv4/conf/*/route_localnet 2>/dev/null)
 
 # ---- helpers: the python side, stand-ins, the driver
@@ -488,5 +490,9 @@ assert_eq "" "$(ip -o link | grep "$TAG" | grep -v "${TAG}x0")" "threads left no
 dok teardown
 stop_driver
 ip link del "${TAG}x0"
-assert_eq "" "$(snapshot)" "nothing of ours in links, addresses, qdiscs or the ruleset"
+everything >"$T/after"
+# other tests may change the host meanwhile: what differs must not be ours
+changed=$(diff "$T/before" "$T/after" | grep '^[<>]')
+assert_eq "" "$(echo "$changed" | ours)" "nothing of ours in links, addresses, qdiscs or the ruleset"
+[ -n "$changed" ] && say "changed meanwhile, not by us: $(echo "$changed" | wc -l) lines"
 gfs_done
