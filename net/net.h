@@ -93,10 +93,11 @@ int net_ctr_create(const char *handle, pid_t init_pid, const char *network,
  * text that does not parse or an address outside the (new) pool. */
 int net_ctr_restore(const char *handle, pid_t init_pid, const char *saved,
 		    struct net_ctr **out, gfs_err *err);
-/* After every restore: removes the links (by name: our tag), nft chains and
- * elements, and qdiscs of ours that belong to no net_ctr held now, and puts
- * host ports no container holds back into the queue.  (The brief had a
- * list of live handles here; the held net_ctrs are that list.) */
+/* Once, after every restore: removes the links (by name: our tag), nft
+ * chains and elements, and qdiscs and ifbs of ours that belong to no
+ * net_ctr held now (the live containers are those restored or created
+ * since net_setup), and puts host ports nobody holds back into the
+ * queue. */
 int net_gc(gfs_err *err);
 /* The text to persist after every successful change (create, restore,
  * net_in, net_out, bandwidth) and to hand back to net_ctr_restore. */
