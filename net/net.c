@@ -132,7 +132,7 @@ uint64_t net_pool_capacity(const struct net_config *cfg)
 {
 	struct net_cidr pool;
 	if (net_cidr_parse(cfg->pool ? cfg->pool : NET_POOL_DEFAULT, false,
-			   true, &pool, NULL, NULL) < 0 ||
+			   true, &pool, NULL, GFS_IGNORE) < 0 ||
 	    pool.prefix < 1 || pool.prefix > 30)
 		return 0;
 	return (uint64_t)1 << (30 - pool.prefix);
@@ -326,8 +326,7 @@ static void del_link(const char *name, char kind, uint32_t ip, void *arg)
 {
 	(void)kind;
 	(void)ip;
-	gfs_err e = {0};
-	net_link_del(arg, name, &e);
+	net_link_del(arg, name, GFS_IGNORE);
 }
 
 int net_teardown(gfs_err *err)
@@ -494,10 +493,9 @@ static int plumb(struct nl_sock *sk, const struct net_ctr *nc, int nsfd,
 static void unplumb(struct nl_sock *sk, const struct net_ctr *nc,
 		    bool made_bridge)
 {
-	gfs_err e = {0};
-	net_link_del(sk, nc->veth, &e);
+	net_link_del(sk, nc->veth, GFS_IGNORE);
 	if (made_bridge)
-		net_link_del(sk, nc->bridge, &e);
+		net_link_del(sk, nc->bridge, GFS_IGNORE);
 }
 
 int net_spec_check(const char *network, gfs_err *err)
@@ -552,9 +550,8 @@ int net_ctr_create(const char *handle, pid_t init_pid, const char *network,
 	if (r == 0) {
 		r = plumb(sk, nc, nsfd, true, &made_bridge, err);
 		if (r < 0) {
-			gfs_err e = {0};
 			unplumb(sk, nc, made_bridge);
-			nft_remove(nc, &e);
+			nft_remove(nc, GFS_IGNORE);
 		}
 	}
 	if (r == 0)
@@ -703,8 +700,7 @@ static void gc_link(const char *name, char kind, uint32_t ip, void *arg)
 					    : c != NULL;
 	if (live)
 		return;
-	gfs_err e = {0};
-	if (net_link_del(gc->sk, name, &e) == 0)
+	if (net_link_del(gc->sk, name, GFS_IGNORE) == 0)
 		gc->removed++;
 }
 
@@ -976,10 +972,10 @@ int net_ctr_bandwidth(struct net_ctr *nc, uint64_t rate, uint64_t burst,
 	if (r == 0)
 		r = net_tc_set(sk, nc->veth, nc->ifb, rate, burst, err);
 	if (r < 0) {
-		gfs_err e = {0};
+		/* the old limit back, as far as the kernel lets us */
 		if (sk)
 			net_tc_set(sk, nc->veth, nc->ifb, nc->rate, nc->burst,
-				   &e);
+				   GFS_IGNORE);
 		return gfs_error_wrap(err, "bandwidth");
 	}
 	nc->rate = rate;

@@ -90,8 +90,8 @@ int net_ports_load(struct net_ports *p, const char *text, gfs_err *err)
 		uint64_t lo, hi;
 		if (dash)
 			*dash = '\0';
-		if (gfs_parse_u64(one, &lo, NULL) < 0 ||
-		    (dash && gfs_parse_u64(dash + 1, &hi, NULL) < 0)) {
+		if (gfs_parse_u64(one, &lo, GFS_IGNORE) < 0 ||
+		    (dash && gfs_parse_u64(dash + 1, &hi, GFS_IGNORE) < 0)) {
 			free(q);
 			return gfs_error(
 			    err, EINVAL,

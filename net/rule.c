@@ -160,8 +160,8 @@ static int port_range(const char *v, uint32_t *lo, uint32_t *hi)
 	const char *dash = strchr(v, '-');
 	cleanup_free char *first =
 	    dash ? xstrndup(v, (size_t)(dash - v)) : xstrdup(v);
-	if (gfs_parse_u64(first, &a, NULL) < 0 ||
-	    (dash && gfs_parse_u64(dash + 1, &b, NULL) < 0))
+	if (gfs_parse_u64(first, &a, GFS_IGNORE) < 0 ||
+	    (dash && gfs_parse_u64(dash + 1, &b, GFS_IGNORE) < 0))
 		return -EINVAL;
 	if (!dash)
 		b = a;
@@ -176,7 +176,7 @@ static int small(const char *s, size_t n, int *out)
 {
 	uint64_t v;
 	cleanup_free char *t = xstrndup(s, n);
-	if (gfs_parse_u64(t, &v, NULL) < 0 || v > 255)
+	if (gfs_parse_u64(t, &v, GFS_IGNORE) < 0 || v > 255)
 		return -EINVAL;
 	*out = (int)v;
 	return 0;

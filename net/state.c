@@ -47,8 +47,8 @@ static int two_u64(const char *v, uint64_t *a, uint64_t *b)
 	if (!sp)
 		return -EINVAL;
 	cleanup_free char *first = xstrndup(v, (size_t)(sp - v));
-	if (gfs_parse_u64(first, a, NULL) < 0 ||
-	    gfs_parse_u64(sp + 1, b, NULL) < 0)
+	if (gfs_parse_u64(first, a, GFS_IGNORE) < 0 ||
+	    gfs_parse_u64(sp + 1, b, GFS_IGNORE) < 0)
 		return -EINVAL;
 	return 0;
 }

@@ -263,9 +263,7 @@ int net_tc_set(struct nl_sock *sk, const char *host, const char *ifb,
 		r = ingress(sk, h, host, err);
 	if (r == 0)
 		r = redirect(sk, h, host, i, err);
-	if (r < 0) {
-		gfs_err e3 = {0};
-		net_tc_clear(sk, host, ifb, &e3);
-	}
+	if (r < 0)
+		net_tc_clear(sk, host, ifb, GFS_IGNORE);
 	return r;
 }

@@ -195,8 +195,7 @@ static void *worker(void *arg)
 		if (r == 0) {
 			r = net_ctr_destroy(nc, &e);
 		} else if (nc) {
-			gfs_err e2 = {0};
-			net_ctr_destroy(nc, &e2);
+			net_ctr_destroy(nc, GFS_IGNORE);
 		}
 	}
 	if (r == 0 && ns_ino() != before)
