@@ -1,7 +1,7 @@
 # gardenfs: `make` builds the daemon, the in-container init and the default
 # image; `make run` mounts /garden; `make test` runs every test.
 CC ?= gcc
-PKGS := fuse3 jansson libarchive
+PKGS := fuse3 jansson libarchive libnl-route-3.0 libnftables
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -I. -fno-strict-aliasing
@@ -33,18 +33,21 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(B)/unit-san/%,$(UNIT_SRCS))
 # what the unit tests may link: no runtime, no kernel (garden/ over a
-# fake backend, the front's tables; libfuse only for its types), and the
-# init's hardening, which needs libseccomp and libcap
+# fake backend, the front's tables; libfuse only for its types), the
+# init's hardening, which needs libseccomp and libcap, and net/'s pure
+# half (no libnl, no nft)
+NET_PURE_SRCS := net/addr.c net/ports.c net/rule.c net/state.c net/nfttext.c net/resolv.c
 UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c runtime/stream_proto.c \
 	garden/garden.c garden/meta.c garden/stream.c \
 	gardenfs/tab.c gardenfs/kinds.c gardenfs/nodes.c gardenfs/fs.c \
 	gardenfs/streams.c \
-	runtime/init/seccomp.c runtime/init/caps.c runtime/init/dir.c
+	runtime/init/seccomp.c runtime/init/caps.c runtime/init/dir.c \
+	$(NET_PURE_SRCS)
 UNIT_LIBS := -lseccomp -lcap -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 all: $(B)/gardenfs $(B)/gardenfs-init $(B)/gardenfs-stream $(B)/image/.done $(B)/ctr-helper $(B)/oci/index.json \
-	$(B)/stream-driver $(B)/gardenfs-stream-nowarm $(B)/devices-v2
+	$(B)/stream-driver $(B)/gardenfs-stream-nowarm $(B)/devices-v2 $(B)/net-driver
 
 $(B)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -89,6 +92,11 @@ $(B)/gardenfs-stream-nowarm: $(STREAM_SRCS) lib/err.c lib/buf.c runtime/stream_p
 
 # Drives rt_stream_* against a container's init (tests/integration/55-*).
 $(B)/stream-driver: tests/stream-driver.c $(RT_ONLY_OBJS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+# Drives the net/ library with stand-in containers (tests/integration/50-*).
+NET_DRIVER_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS) $(NET_SRCS))
+$(B)/net-driver: tests/net-driver.c $(NET_DRIVER_OBJS)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 # A tiny static helper for tests, copied into test images (crun's way).
@@ -143,8 +151,12 @@ fuzz-ci: $(FUZZ_BINS)
 $(B)/gardenfs-asan: $(DAEMON_SRCS) $(HDRS)
 	$(CC) $(CFLAGS) -O1 $(SAN) $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lpthread
 
-integration-asan: all $(B)/gardenfs-asan
+$(B)/net-driver-asan: tests/net-driver.c $(LIB_SRCS) $(NET_SRCS) $(HDRS)
+	$(CC) $(CFLAGS) -O1 $(SAN) $(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(NET_SRCS) $(PKG_LIBS) -lpthread
+
+integration-asan: all $(B)/gardenfs-asan $(B)/net-driver-asan
 	GFS_BIN=$(CURDIR)/$(B)/gardenfs-asan ASAN_OPTIONS=detect_leaks=0 \
+	NET_DRIVER=$(CURDIR)/$(B)/net-driver-asan \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run.sh
 
 deps:
