@@ -17,6 +17,7 @@
 #include "garden/backend.h"
 #include "garden/garden.h"
 #include "lib/loop.h"
+#include "net/net.h"
 #include "runtime/cgroup.h"
 #include "runtime/rt.h"
 #include "runtime/stream.h"
@@ -31,6 +32,8 @@ struct bk_ctr {
 	gfs_err job_err;
 	bool creating;
 	bool gone; /* the init is dead (EV_GONE seen) */
+	struct net_ctr *net; /* its network, or NULL */
+	char *network;	     /* the spec's network=, while creating */
 	/* the create's spec, copied for the worker */
 	struct rt_create rc;
 	char *handle, *rootfs;
@@ -55,8 +58,13 @@ static struct bk_ctr *bk_of(struct gdn_ctr *g)
 	return g->bk;
 }
 
+static bool net_on;
+
 static void bk_free(struct bk_ctr *b)
 {
+	if (b->net)
+		net_ctr_free(b->net);
+	free(b->network);
 	free(b->handle);
 	free(b->rootfs);
 	gfs_strv_free(b->env);
@@ -263,6 +271,12 @@ static void remains_work(struct loop_job *j)
 {
 	struct bk_ctr *b = gfs_container_of(j, struct bk_ctr, job);
 	gfs_err err = {0};
+	/* links, rules, qdiscs, the address and ports: slow kernel work
+	 * (a bridge's deletion waits for the network's RCU) */
+	if (b->net && net_ctr_destroy(b->net, &err) < 0)
+		b->job_err = err;
+	else
+		b->net = NULL;
 	if (b->rt && rt_destroy_finish(b->rt, &err) < 0)
 		b->job_err = err;
 	b->rt = NULL;
@@ -309,12 +323,68 @@ static void create_failed(struct bk_ctr *b, const gfs_err *why)
 	gdn_bk_created(g, &e);
 }
 
+static int save_net(struct bk_ctr *b, gfs_err *err)
+{
+	if (!b->net)
+		return 0;
+	sbuf t = SBUF_INIT;
+	net_ctr_save(b->net, &t);
+	cleanup_free char *path = xasprintf("%s/net", b->rt->dir);
+	cleanup_free char *tmp = xasprintf("%s/net.tmp", b->rt->dir);
+	int r = 0;
+	FILE *f = fopen(tmp, "we");
+	if (!f || fwrite(t.s ? t.s : "", 1, t.len, f) != t.len ||
+	    fclose(f) != 0)
+		r = gfs_error_sys(err, errno, "saving %s", path);
+	else if (rename(tmp, path) < 0)
+		r = gfs_error_sys(err, errno, "saving %s", path);
+	sbuf_free(&t);
+	return r;
+}
+
+/* The network comes once the init's namespace exists: a veth into it, its
+ * address and route, the NAT, and the container's /etc/hosts and
+ * resolv.conf (written by the init, behind its hello). */
+static int net_create(struct bk_ctr *b, gfs_err *err)
+{
+	int r = net_ctr_create(b->handle, b->rt->init_pid, b->network, &b->net,
+			       err);
+	if (r < 0) {
+		b->net = NULL;
+		return gfs_error_wrap(err, "network");
+	}
+	cleanup_free char *hosts = net_hosts_text(b->net, b->handle);
+	cleanup_free char *resolv = net_resolv_text();
+	r = rt_write_etc(b->rt, "hosts", hosts, err);
+	if (r == 0)
+		r = rt_write_etc(b->rt, "resolv.conf", resolv, err);
+	if (r == 0)
+		r = save_net(b, err);
+	return r;
+}
+
 static void create_work(struct loop_job *j)
 {
 	struct bk_ctr *b = gfs_container_of(j, struct bk_ctr, job);
 	memset(&b->job_err, 0, sizeof b->job_err);
-	if (rt_create(&b->rc, &b->rt, &b->job_err) < 0)
+	if (rt_create(&b->rc, &b->rt, &b->job_err) < 0) {
 		b->rt = NULL;
+		return;
+	}
+	if (net_on && net_create(b, &b->job_err) < 0) {
+		/* an init that failed its setup said why: that is the news,
+		 * not the broken socket it left */
+		rt_setup_verdict(b->rt, &b->job_err);
+		/* the worker owns the container yet: undo it here */
+		gfs_err e = {0};
+		if (b->net && net_ctr_destroy(b->net, &e) == 0)
+			b->net = NULL;
+		rt_kill(b->rt);
+		if (rt_detach(b->rt, &e) == 0)
+			rt_destroy_cgroup(b->rt, &e);
+		rt_destroy_finish(b->rt, &e);
+		b->rt = NULL;
+	}
 }
 
 static void create_done(struct loop_job *j)
@@ -342,12 +412,19 @@ static void create_done(struct loop_job *j)
 static int bk_create(struct gdn_ctr *g, const struct gfs_createspec *s,
 		     gfs_err *err)
 {
-	(void)err;
+	/* refused before anything is made */
+	if (s->network && !net_on)
+		return gfs_error(err, ENOTSUP,
+				 "network=: this daemon runs without "
+				 "networking");
+	if (s->network && net_spec_check(s->network, err) < 0)
+		return gfs_error_wrap(err, "network=%s", s->network);
 	struct bk_ctr *b = xcalloc(1, sizeof *b);
 	b->g = g;
 	b->sock_w.fd = b->sync_w.fd = b->pidfd_w.fd = b->oom_w.fd = -1;
 	b->creating = true;
 	b->handle = xstrdup(g->handle);
+	b->network = s->network ? xstrdup(s->network) : NULL;
 	b->rootfs = s->rootfs ? xstrdup(s->rootfs) : NULL;
 	b->env = gfs_strv_dup(s->env);
 	b->binds = gfs_strv_dup(s->binds);
@@ -402,6 +479,18 @@ static int bk_restore(struct gdn_ctr *g, gfs_err *err)
 		gp->tty_columns = p->cols;
 		gp->tty_rows = p->rows;
 		p->owner = gp;
+	}
+	cleanup_free char *saved = NULL;
+	cleanup_free char *npath = xasprintf("%s/net", rt->dir);
+	if (net_on && rt->pidfd >= 0 &&
+	    rt_read_file(npath, 1 << 20, &saved, NULL, GFS_IGNORE) == 0) {
+		/* what a restart or a crash left of its network, made whole */
+		gfs_err ne = {0};
+		if (net_ctr_restore(g->handle, rt->init_pid, saved, &b->net,
+				    &ne) < 0) {
+			b->net = NULL;
+			gdn_log("%s: network: %s", g->handle, ne.msg);
+		}
 	}
 	if (!rt->ready)
 		loop_timer_start(&b->ready_t, bkc.ready_timeout_ms,
@@ -647,6 +736,69 @@ static int bk_tty_resize(struct gdn_ctr *g, struct gdn_proc *p, int cols,
 	return r;
 }
 
+/* --- networking --- */
+
+static void bk_net_info(struct gdn_ctr *g, struct gdn_net *out)
+{
+	struct bk_ctr *b = bk_of(g);
+	if (!b || !b->net)
+		return;
+	net_ctr_info(b->net, &out->ip);
+	out->nports = net_ctr_ports(b->net, &out->ports);
+}
+
+static int bk_net_in(struct gdn_ctr *g, uint32_t host, uint32_t ctr,
+		     uint32_t *host_out, uint32_t *ctr_out, gfs_err *err)
+{
+	struct bk_ctr *b = bk_of(g);
+	if (!b || !b->net)
+		return gfs_error(err, ENOTSUP, "container %s has no network",
+				 g->handle);
+	int r = net_ctr_net_in(b->net, host, ctr, host_out, ctr_out, err);
+	return r < 0 ? r : save_net(b, err);
+}
+
+static int bk_net_out(struct gdn_ctr *g, struct net_rule *const *rules,
+		      size_t n, gfs_err *err)
+{
+	struct bk_ctr *b = bk_of(g);
+	if (!b || !b->net)
+		return gfs_error(err, ENOTSUP, "container %s has no network",
+				 g->handle);
+	int r = net_ctr_net_out(b->net, rules, n, err);
+	return r < 0 ? r : save_net(b, err);
+}
+
+static void bk_net_list(struct gdn_ctr *g, bool in, sbuf *out)
+{
+	struct bk_ctr *b = bk_of(g);
+	if (!b || !b->net)
+		return;
+	if (in)
+		net_ctr_list_in(b->net, out);
+	else
+		net_ctr_list_out(b->net, out);
+}
+
+static int bk_set_bandwidth(struct gdn_ctr *g, uint64_t rate, uint64_t burst,
+			    gfs_err *err)
+{
+	struct bk_ctr *b = bk_of(g);
+	if (!b || !b->net)
+		return gfs_error(err, ENOTSUP, "container %s has no network",
+				 g->handle);
+	int r = net_ctr_bandwidth(b->net, rate, burst, err);
+	return r < 0 ? r : save_net(b, err);
+}
+
+static void bk_restored(void)
+{
+	gfs_err err = {0};
+	/* links and rules of ours that belong to no live container */
+	if (net_on && net_gc(&err) < 0)
+		gdn_log("network: %s", err.msg);
+}
+
 static int bk_stream_start(struct gdn_ctr *g, bool in, const char *path,
 			   const char *user, uint64_t limit_ms,
 			   struct rt_stream *out, gfs_err *err)
@@ -782,6 +934,8 @@ static int bk_metrics(struct gdn_ctr *g, struct gdn_metrics *m, gfs_err *err)
 	int r = cg_metrics(b->rt->cg, &m->cg, err);
 	if (r < 0)
 		return r;
+	if (b->net && net_ctr_stats(b->net, &m->net, err) == 0)
+		m->has_net = true;
 	return rt_disk_usage(b->rt, &m->disk_bytes, &m->disk_inodes, err);
 }
 
@@ -856,6 +1010,12 @@ static const struct gdn_backend rt_backend = {
     .stream_end = rt_stream_end_input,
     .stream_abort = rt_stream_abort,
     .stream_close = rt_stream_close,
+    .net_info = bk_net_info,
+    .net_in = bk_net_in,
+    .net_out = bk_net_out,
+    .net_list = bk_net_list,
+    .set_bandwidth = bk_set_bandwidth,
+    .restored = bk_restored,
     .capacity = bk_capacity,
     .unhealthy = bk_unhealthy,
     .meta_dir = bk_meta_dir,
@@ -880,6 +1040,13 @@ const struct gdn_backend *bk_setup(const struct bk_config *cfg, gfs_err *err)
 	bkc.depot = xstrdup(cfg->depot);
 	if (!bkc.ready_timeout_ms)
 		bkc.ready_timeout_ms = 10000;
+	if (cfg->net.tag) {
+		if (net_setup(&cfg->net, err) < 0) {
+			gfs_error_wrap(err, "network");
+			return NULL;
+		}
+		net_on = true;
+	}
 	inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (inofd < 0) {
 		gfs_error_sys(err, errno, "inotify");
@@ -887,6 +1054,16 @@ const struct gdn_backend *bk_setup(const struct bk_config *cfg, gfs_err *err)
 	}
 	loop_watch_add(&ino_w, inofd, EPOLLIN, on_inotify);
 	return &rt_backend;
+}
+
+void bk_shutdown(bool none_left)
+{
+	gfs_err err = {0};
+	if (net_on && none_left && net_teardown(&err) < 0)
+		gdn_log("network: %s", err.msg);
+	if (net_on)
+		net_shutdown();
+	net_on = false;
 }
 
 void bk_start(void)

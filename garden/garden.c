@@ -645,6 +645,8 @@ int gdn_setup(const struct gdn_config *cfg, const struct gdn_backend *bk,
 	}
 	for (char **h = handles; h && *h; h++)
 		restore_one(*h);
+	if (bk->restored)
+		bk->restored();
 	return 0;
 }
 
@@ -840,6 +842,64 @@ int gdn_capacity(struct gdn_capacity *cap, gfs_err *err)
 	int r = gdn_bk->capacity ? gdn_bk->capacity(cap, err) : 0;
 	cap->max_containers = gdn_cfg.max_containers;
 	return r;
+}
+
+/* --- networking --- */
+
+void gdn_net_info(struct gdn_ctr *c, struct gdn_net *out)
+{
+	memset(out, 0, sizeof *out);
+	if (gdn_bk->net_info && c->phase == GDN_LIVE)
+		gdn_bk->net_info(c, out);
+}
+
+void gdn_net_free(struct gdn_net *n)
+{
+	free(n->ports);
+	memset(n, 0, sizeof *n);
+}
+
+static int no_net(struct gdn_ctr *c, gfs_err *err)
+{
+	return gfs_error(err, ENOTSUP, "container %s has no network",
+			 c->handle);
+}
+
+int gdn_net_in(struct gdn_ctr *c, uint32_t host, uint32_t ctr,
+	       uint32_t *host_out, uint32_t *ctr_out, gfs_err *err)
+{
+	if (!gdn_bk->net_in)
+		return no_net(c, err);
+	int r = gdn_bk->net_in(c, host, ctr, host_out, ctr_out, err);
+	if (r == 0)
+		info_changed(c);
+	return r < 0 ? gfs_error_wrap(err, "net/in") : 0;
+}
+
+int gdn_net_out(struct gdn_ctr *c, struct net_rule *const *rules, size_t n,
+		gfs_err *err)
+{
+	if (!gdn_bk->net_out)
+		return no_net(c, err);
+	int r = gdn_bk->net_out(c, rules, n, err);
+	return r < 0 ? gfs_error_wrap(err, "net/out") : 0;
+}
+
+int gdn_net_out_text(struct gdn_ctr *c, const char *text, gfs_err *err)
+{
+	struct net_rule *rule;
+	if (net_rule_parse(text, &rule, err) < 0)
+		return gfs_error_wrap(err, "net/out");
+	int r = gdn_net_out(c, &rule, 1, err);
+	if (r < 0)
+		net_rule_free(rule);
+	return r;
+}
+
+void gdn_net_list(struct gdn_ctr *c, bool in, sbuf *out)
+{
+	if (gdn_bk->net_list && c->phase == GDN_LIVE)
+		gdn_bk->net_list(c, in, out);
 }
 
 /* --- properties --- */

@@ -26,6 +26,7 @@
 #include "lib/loop.h"
 #include "lib/spec.h"
 #include "runtime/cgroup.h"
+#include "net/net.h"
 #include "runtime/stream.h"
 
 struct gdn_ctr;
@@ -172,6 +173,8 @@ struct gdn_metrics {
 	struct cg_metrics cg;
 	uint64_t disk_bytes, disk_inodes;
 	uint64_t age_ms;
+	bool has_net; /* net is filled */
+	struct net_stats net;
 };
 int gdn_metrics(struct gdn_ctr *c, struct gdn_metrics *m, gfs_err *err);
 
@@ -247,6 +250,29 @@ bool gdn_output_done(const struct gdn_proc *p);
 int gdn_stdin_open(struct gdn_proc *p, bool *first, gfs_err *err);
 int gdn_stdin_eof(struct gdn_proc *p, gfs_err *err);
 int gdn_tty_resize(struct gdn_proc *p, int columns, int rows, gfs_err *err);
+
+/* --- networking: NetIn, NetOut, Info's addresses --- */
+
+/* Info's network part; empty strings and no ports without networking. */
+struct gdn_net {
+	struct net_info ip;
+	struct net_port_map *ports; /* malloc'd */
+	size_t nports;
+};
+void gdn_net_info(struct gdn_ctr *c, struct gdn_net *out);
+void gdn_net_free(struct gdn_net *n);
+/* NetIn: host port (0: the next of the pool) to container port (0: the
+ * same); the pair made in *host_out, *ctr_out. */
+int gdn_net_in(struct gdn_ctr *c, uint32_t host, uint32_t ctr,
+	       uint32_t *host_out, uint32_t *ctr_out, gfs_err *err);
+/* NetOut / BulkNetOut: rules built with net/net.h's net_rule_*; garden
+ * takes them on success, the caller keeps them on failure. */
+int gdn_net_out(struct gdn_ctr *c, struct net_rule *const *rules, size_t n,
+		gfs_err *err);
+/* One rule in the text grammar of net/out. */
+int gdn_net_out_text(struct gdn_ctr *c, const char *text, gfs_err *err);
+/* The mappings ("HOST CONTAINER" lines) or the rules, one a line. */
+void gdn_net_list(struct gdn_ctr *c, bool in, sbuf *out);
 
 /* --- streams: Garden's StreamIn and StreamOut --- */
 
@@ -342,6 +368,16 @@ struct gdn_backend {
 	void (*stream_end)(struct rt_stream *s);
 	void (*stream_abort)(struct rt_stream *s);
 	void (*stream_close)(struct rt_stream *s);
+	/* Networking; NULL where there is none. */
+	void (*net_info)(struct gdn_ctr *c, struct gdn_net *out);
+	int (*net_in)(struct gdn_ctr *c, uint32_t host, uint32_t ctr,
+		      uint32_t *host_out, uint32_t *ctr_out, gfs_err *err);
+	int (*net_out)(struct gdn_ctr *c, struct net_rule *const *rules,
+		       size_t n, gfs_err *err);
+	void (*net_list)(struct gdn_ctr *c, bool in, sbuf *out);
+	/* Every container of the list is restored (or not): what belongs to
+	 * none of them may go. */
+	void (*restored)(void);
 	int (*capacity)(struct gdn_capacity *cap, gfs_err *err);
 	/* Reason creates would fail now, or NULL. */
 	const char *(*unhealthy)(void);

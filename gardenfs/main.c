@@ -25,6 +25,7 @@
 #include "gardenfs/gfs.h"
 #include "lib/loop.h"
 #include "lib/parse.h"
+#include "net/net.h"
 #include "runtime/rt.h"
 #include "runtime/stream.h"
 
@@ -39,8 +40,11 @@ static struct {
 	char *rootfs;
 	char *init_path;
 	bool foreground;
-	uint64_t max_containers;
-	uint64_t store_size; /* 0: no store */
+	uint64_t max_containers; /* 0: from the network pool */
+	uint64_t store_size;	 /* 0: no store */
+	const char *pool;	 /* NULL: the default; "none": no network */
+	uint16_t port_first, port_last;
+	const char *deny;
 } opt;
 
 static volatile bool exiting;
@@ -57,7 +61,12 @@ static void usage(FILE *f)
 	    "  --max-containers N      capacity (256)\n"
 	    "  --init PATH             the gardenfs-init binary\n"
 	    "  --store-size SIZE       btrfs store when the depot is not on "
-	    "btrfs (10G; 0: none)\n");
+	    "btrfs (10G; 0: none)\n"
+	    "  --network-pool CIDR     container addresses, a /30 each "
+	    "(10.254.0.0/22; none: no network)\n"
+	    "  --port-pool FIRST-LAST  host ports for net/in (60000-64999)\n"
+	    "  --deny-networks CIDR,.. outbound traffic refused unless net/out "
+	    "allows it\n");
 }
 
 static char *self_dir(void)
@@ -82,11 +91,13 @@ static int parse_options(int argc, char **argv)
 	    {"max-containers", required_argument, NULL, 'm'},
 	    {"init", required_argument, NULL, 'i'},
 	    {"store-size", required_argument, NULL, 's'},
+	    {"network-pool", required_argument, NULL, 'n'},
+	    {"port-pool", required_argument, NULL, 'p'},
+	    {"deny-networks", required_argument, NULL, 'D'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *depot = "/var/lib/gardenfs";
-	opt.max_containers = 256; /* a /30 each in 10.254.0.0/22 */
 	opt.store_size = 10ULL << 30;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
@@ -134,6 +145,28 @@ static int parse_options(int argc, char **argv)
 					: "at least 256M, or 0 for no store");
 				return -1;
 			}
+			break;
+		case 'n':
+			opt.pool = optarg;
+			break;
+		case 'p': {
+			unsigned a, b;
+			int used = 0;
+			if (sscanf(optarg, "%u-%u%n", &a, &b, &used) != 2 ||
+			    optarg[used] || a == 0 || a > b || b > 65535) {
+				fprintf(stderr,
+					"gardenfs: --port-pool %s: want "
+					"FIRST-LAST, 1 <= FIRST <= LAST <= "
+					"65535\n",
+					optarg);
+				return -1;
+			}
+			opt.port_first = (uint16_t)a;
+			opt.port_last = (uint16_t)b;
+			break;
+		}
+		case 'D':
+			opt.deny = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -360,6 +393,30 @@ int main(int argc, char **argv)
 	/* inits are the reaper's children; should it die, they are ours */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	struct bk_config bc = {.depot = opt.depot};
+	char tag[NET_TAG_MAX + 1];
+	cleanup_free char *netdir = xasprintf("%s/net", opt.depot);
+	if (!opt.pool || strcmp(opt.pool, "none") != 0) {
+		/* named after the depot, like the cgroups: two daemons on one
+		 * host never meet */
+		snprintf(tag, sizeof tag, "%.6s", instance + strlen("gardenfs-"));
+		mkdir(netdir, 0700);
+		bc.net = (struct net_config){
+		    .pool = opt.pool,
+		    .port_first = opt.port_first,
+		    .port_last = opt.port_last,
+		    .deny = opt.deny,
+		    .tag = tag,
+		    .state_dir = netdir,
+		};
+		if (net_config_check(&bc.net, &err) < 0) {
+			fprintf(stderr, "gardenfs: %s\n", err.msg);
+			return 1;
+		}
+		if (!opt.max_containers)
+			opt.max_containers = net_pool_capacity(&bc.net);
+	}
+	if (!opt.max_containers)
+		opt.max_containers = 256;
 	const struct gdn_backend *bk = bk_setup(&bc, &err);
 	if (!bk) {
 		fprintf(stderr, "gardenfs: %s\n", err.msg);
@@ -414,6 +471,7 @@ int main(int argc, char **argv)
 		loop_once(100);
 	unsigned left = gdn_ctr_count();
 	gdn_shutdown();
+	bk_shutdown(left == 0);
 	/* the store stays mounted for containers that outlive us */
 	rt_shutdown(left == 0);
 	return 0;

@@ -222,8 +222,10 @@ int gfs_render_info(const struct gfs_ref *x, sbuf *out, gfs_err *err)
 		}
 	}
 	sbuf_addc(out, '\n');
-	/* networking is another issue: the keys are there, empty */
-	sbuf_adds(out, "host_ip \ncontainer_ip \nexternal_ip \n");
+	struct gdn_net net;
+	gdn_net_info(c, &net);
+	sbuf_printf(out, "host_ip %s\ncontainer_ip %s\nexternal_ip %s\n",
+		    net.ip.host_ip, net.ip.container_ip, net.ip.external_ip);
 	sbuf_printf(out, "container_path %s\n", c->path);
 	sbuf_adds(out, "process_ids ");
 	bool first = true;
@@ -235,7 +237,14 @@ int gfs_render_info(const struct gfs_ref *x, sbuf *out, gfs_err *err)
 		first = false;
 	}
 	sbuf_addc(out, '\n');
-	sbuf_adds(out, "mapped_ports \n");
+	sbuf_adds(out, "mapped_ports");
+	for (size_t i = 0; i < net.nports; i++)
+		sbuf_printf(out, "%s%u:%u", i ? " " : " ", net.ports[i].host,
+			    net.ports[i].ctr);
+	if (!net.nports)
+		sbuf_addc(out, ' ');
+	sbuf_addc(out, '\n');
+	gdn_net_free(&net);
 	return 0;
 }
 
@@ -329,6 +338,17 @@ int gfs_render_metrics(const struct gfs_ref *x, sbuf *out, gfs_err *err)
 		    (unsigned long long)m.cg.pids_current,
 		    (unsigned long long)m.cg.pids_max);
 	sbuf_printf(out, "age %llu\n", (unsigned long long)m.age_ms);
+	if (m.has_net)
+		sbuf_printf(out,
+			    "network.rx_bytes %llu\nnetwork.tx_bytes %llu\n"
+			    "network.rx_packets %llu\nnetwork.tx_packets %llu\n"
+			    "network.rx_dropped %llu\nnetwork.tx_dropped %llu\n",
+			    (unsigned long long)m.net.rx_bytes,
+			    (unsigned long long)m.net.tx_bytes,
+			    (unsigned long long)m.net.rx_packets,
+			    (unsigned long long)m.net.tx_packets,
+			    (unsigned long long)m.net.rx_dropped,
+			    (unsigned long long)m.net.tx_dropped);
 	return 0;
 }
 
@@ -380,6 +400,93 @@ int gfs_cmd_disk(struct gfs_cmd *k, gfs_err *err)
 	if (gfs_disk_parse(k->line, &d, err) < 0)
 		return gfs_error_wrap(err, "limits/disk");
 	return gdn_set_disk(k->x->c, &d, err);
+}
+
+int gfs_render_bandwidth(const struct gfs_ref *x, sbuf *out, gfs_err *err)
+{
+	(void)err;
+	sbuf_printf(out, "rate %llu\nburst %llu\n",
+		    (unsigned long long)x->c->bw_rate,
+		    (unsigned long long)x->c->bw_burst);
+	return 0;
+}
+
+/* `rate=N burst=N` (bytes/s and bytes, K M G T allowed); `rate=0 burst=0`
+ * removes the limit. */
+int gfs_cmd_bandwidth(struct gfs_cmd *k, gfs_err *err)
+{
+	char ex[GFS_EXCERPT_MAX];
+	cleanup_strv char **words = NULL;
+	uint64_t rate = 0, burst = 0;
+	bool seen_rate = false, seen_burst = false;
+	if (gfs_split_words(k->line, &words, err) < 0)
+		return gfs_error_wrap(err, "limits/bandwidth");
+	for (char **w = words; *w; w++) {
+		bool is_rate = strncmp(*w, "rate=", 5) == 0;
+		bool is_burst = strncmp(*w, "burst=", 6) == 0;
+		if ((!is_rate && !is_burst) || (is_rate && seen_rate) ||
+		    (is_burst && seen_burst))
+			return gfs_error(err, EINVAL,
+					 "limits/bandwidth: want rate=N burst=N, "
+					 "not `%s`",
+					 gfs_excerpt(ex, *w, strlen(*w)));
+		if (gfs_parse_size(*w + (is_rate ? 5 : 6),
+				   is_rate ? &rate : &burst, err) < 0)
+			return gfs_error_wrap(err, "limits/bandwidth");
+		seen_rate |= is_rate;
+		seen_burst |= is_burst;
+	}
+	if (!seen_rate || !seen_burst)
+		return gfs_error(err, EINVAL,
+				 "limits/bandwidth: want rate=N burst=N");
+	return gdn_set_bandwidth(k->x->c, rate, burst, err);
+}
+
+/* --- net/ --- */
+
+int gfs_render_net_in(const struct gfs_ref *x, sbuf *out, gfs_err *err)
+{
+	(void)err;
+	gdn_net_list(x->c, true, out);
+	return 0;
+}
+
+/* `HOST CONTAINER`, either 0; the pair made is the answer. */
+int gfs_cmd_net_in(struct gfs_cmd *k, gfs_err *err)
+{
+	char ex[GFS_EXCERPT_MAX];
+	cleanup_strv char **words = NULL;
+	uint64_t host, ctr;
+	if (gfs_split_words(k->line, &words, err) < 0)
+		return gfs_error_wrap(err, "net/in");
+	if (gfs_strv_len(words) != 2 ||
+	    gfs_parse_u64(words[0], &host, GFS_IGNORE) < 0 ||
+	    gfs_parse_u64(words[1], &ctr, GFS_IGNORE) < 0)
+		return gfs_error(err, EINVAL,
+				 "net/in: want HOST CONTAINER (ports, 0 for "
+				 "any), not `%s`",
+				 gfs_excerpt(ex, k->line, strlen(k->line)));
+	if (host > 65535 || ctr > 65535)
+		return gfs_error(err, EINVAL, "net/in: ports are 0..65535");
+	uint32_t h, cp;
+	int r = gdn_net_in(k->x->c, (uint32_t)host, (uint32_t)ctr, &h, &cp,
+			   err);
+	if (r < 0)
+		return r;
+	gfs_answer(k->fh, "%u %u\n", h, cp);
+	return 0;
+}
+
+int gfs_render_net_out(const struct gfs_ref *x, sbuf *out, gfs_err *err)
+{
+	(void)err;
+	gdn_net_list(x->c, false, out);
+	return 0;
+}
+
+int gfs_cmd_net_out(struct gfs_cmd *k, gfs_err *err)
+{
+	return gdn_net_out_text(k->x->c, k->line, err);
 }
 
 /* --- properties/ --- */

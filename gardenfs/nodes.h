@@ -40,6 +40,15 @@ int gfs_cmd_limit(struct gfs_cmd *k, gfs_err *err);
 int gfs_render_disk(const struct gfs_ref *x, sbuf *out, gfs_err *err);
 int gfs_cmd_disk(struct gfs_cmd *k, gfs_err *err);
 
+int gfs_render_bandwidth(const struct gfs_ref *x, sbuf *out, gfs_err *err);
+int gfs_cmd_bandwidth(struct gfs_cmd *k, gfs_err *err);
+
+/* net/ */
+int gfs_render_net_in(const struct gfs_ref *x, sbuf *out, gfs_err *err);
+int gfs_cmd_net_in(struct gfs_cmd *k, gfs_err *err);
+int gfs_render_net_out(const struct gfs_ref *x, sbuf *out, gfs_err *err);
+int gfs_cmd_net_out(struct gfs_cmd *k, gfs_err *err);
+
 /* properties/ */
 int gfs_props_lookup(const struct gfs_ref *dir, const char *name,
 		     struct gfs_ref *out);

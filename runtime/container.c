@@ -275,10 +275,16 @@ static void finish(struct rt_ctr *c, struct rt_proc *p, int status)
 	rt_queue(c, RT_EV_EXITED, p->id);
 }
 
+static int take_verdict(struct rt_ctr *c);
+
 void rt_gone(struct rt_ctr *c)
 {
 	if (c->sock < 0 && c->pidfd < 0 && c->sync < 0)
 		return;
+	/* an init that failed its setup said why before it went: keep that
+	 * rather than what its broken socket says */
+	if (c->sync >= 0 && !c->create_err.code)
+		take_verdict(c);
 	/* without its socket we cannot steer the init: make sure it is
 	 * dead rather than leave it running unsupervised */
 	if (c->pidfd >= 0) {
@@ -541,20 +547,19 @@ static int recv_one(struct rt_ctr *c)
 	return 1;
 }
 
-/* While creating: the init's verdict on its setup, "ok" or "error N why". */
-static void read_sync(struct rt_ctr *c)
+/* While creating: the init's verdict on its setup, "ok" or "error N why".
+ * Returns 1 for "ok", 0 when nothing is there yet, -1 for a failure (in
+ * c->create_err). */
+static int take_verdict(struct rt_ctr *c)
 {
 	char line[600];
 	ssize_t n = recv(c->sync, line, sizeof line - 1, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return 0;
 	if (n > 0) {
 		line[n] = '\0';
-		if (strcmp(line, "ok") == 0) {
-			close(c->sync);
-			c->sync = -1;
-			return;
-		}
+		if (strcmp(line, "ok") == 0)
+			return 1;
 		int code = EIO;
 		char *msg = line;
 		if (strncmp(line, "error ", 6) == 0) {
@@ -565,11 +570,41 @@ static void read_sync(struct rt_ctr *c)
 				msg++;
 		}
 		gfs_error(&c->create_err, code, "%s", msg);
-	} else {
+	} else if (!c->create_err.code) {
 		gfs_error(&c->create_err, EIO,
 			  "the init died while setting up");
 	}
-	rt_gone(c);
+	return -1;
+}
+
+int rt_setup_verdict(struct rt_ctr *c, gfs_err *why)
+{
+	if (c->create_err.code) {
+		*why = c->create_err;
+		return -1;
+	}
+	if (c->sync < 0)
+		return 1;
+	int r = take_verdict(c);
+	if (r < 0)
+		*why = c->create_err;
+	if (r == 1) {
+		/* taken: the loop must not read the end after it as a death */
+		close(c->sync);
+		c->sync = -1;
+	}
+	return r;
+}
+
+static void read_sync(struct rt_ctr *c)
+{
+	int r = take_verdict(c);
+	if (r == 1) {
+		close(c->sync);
+		c->sync = -1;
+	} else if (r < 0) {
+		rt_gone(c);
+	}
 }
 
 void rt_dispatch(struct rt_ctr *c,

@@ -274,6 +274,20 @@ int rt_proc_remove_files(const char *dir, uint32_t id, gfs_err *err)
 	return r < 0 ? r : r2;
 }
 
+int rt_write_etc(struct rt_ctr *c, const char *name, const char *text,
+		 gfs_err *err)
+{
+	sbuf b = SBUF_INIT;
+	proto_add(&b, "etc");
+	proto_add(&b, name);
+	proto_add(&b, text);
+	int r = b.len > PROTO_MSG_MAX - 64
+		    ? gfs_error(err, E2BIG, "/etc/%s is too big", name)
+		    : rt_send(c, &b, NULL, 0, err);
+	sbuf_free(&b);
+	return r;
+}
+
 int rt_tty_resize(struct rt_ctr *c, struct rt_proc *p, int cols, int rows,
 		  gfs_err *err)
 {

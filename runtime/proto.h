@@ -23,7 +23,8 @@
  *         terminal's EOF character.  COLS ROWS: its window size.
  * Fields after the last one the init knows are ignored, so a newer daemon
  * may append more.
- * "tty ID COLS ROWS" resizes a TTY process's window (SIGWINCH). */
+ * "tty ID COLS ROWS" resizes a TTY process's window (SIGWINCH).
+ * "etc NAME TEXT" (NAME hosts or resolv.conf) writes /etc/NAME. */
 #ifndef GFS_RT_PROTO_H
 #define GFS_RT_PROTO_H
 

@@ -70,6 +70,10 @@ void rt_shutdown(bool unmount);
 /* Worker: releases what DEPOT/trash holds (destroys a crash interrupted). */
 int rt_trash_empty(gfs_err *err);
 
+/* Reads a whole small file (at most max bytes); NUL-terminated. */
+int rt_read_file(const char *path, size_t max, char **out, size_t *len,
+		 gfs_err *err);
+
 struct rt_ctr;
 /* The container's hard disk limit in bytes (0: none): its subvolume's
  * qgroup limit.  ENOTSUP without a store. */
@@ -141,6 +145,9 @@ struct rt_create {
  * here nothing is left behind.  EEXIST while the handle's directory is
  * there. */
 int rt_create(const struct rt_create *spec, struct rt_ctr **out, gfs_err *err);
+/* The worker that made c: has the init already said how its setup went?
+ * 1 it is fine, 0 not yet, -1 it failed (why says why; it is gone). */
+int rt_setup_verdict(struct rt_ctr *c, gfs_err *why);
 /* Handles of the containers in the depot, NULL-terminated; *half gets
  * those whose create never finished (remove them with rt_destroy_*). */
 int rt_list(char ***handles, char ***half, gfs_err *err);
@@ -185,6 +192,11 @@ void rt_spawn_abandon(struct rt_ctr *c, struct rt_proc *p, const gfs_err *err);
  * its files stay until rt_proc_remove_files (worker) takes them. */
 void rt_proc_forget(struct rt_ctr *c, struct rt_proc *p);
 int rt_proc_remove_files(const char *dir, uint32_t id, gfs_err *err);
+/* Loop (or the worker that owns c while creating): writes /etc/NAME
+ * (hosts, resolv.conf) in the container, queued behind what the init was
+ * asked before. */
+int rt_write_etc(struct rt_ctr *c, const char *name, const char *text,
+		 gfs_err *err);
 /* A TTY process's new window size. */
 int rt_tty_resize(struct rt_ctr *c, struct rt_proc *p, int cols, int rows,
 		  gfs_err *err);

@@ -62,9 +62,7 @@ void rt_proc_free(struct rt_proc *p);
 
 /* Files.  rt_write_file writes a temporary and renames it into place. */
 int rt_write_file(const char *path, const char *data, size_t len, gfs_err *err);
-/* Reads a whole small file; NUL-terminated. */
-int rt_read_file(const char *path, size_t max, char **out, size_t *len,
-		 gfs_err *err);
+
 /* rm -rf without subprocesses; never crosses into another mount. */
 int rt_rm_rf(const char *path, gfs_err *err);
 /* Removes name in dfd with everything below it, not following symlinks;

@@ -280,13 +280,39 @@ test_image() {
 
 has_helper() { [ -x "$IMAGE/bin/ctr-helper" ]; }
 
+# The test's own network: a /22 of 10.100.0.0-10.199.255.255 that no host
+# address is in, and 100 host ports of 20000-59999 (chosen once per test,
+# kept across restarts).  Tests that pass their own --network-pool keep it.
+gfs_net_pick() {
+	[ -n "${GFS_POOL:-}" ] && return 0
+	local a b i used
+	used=$(ip -o -4 addr show 2>/dev/null | awk '{ print $4 }')
+	for i in $(seq 50); do
+		a=$((100 + RANDOM % 100))
+		b=$((RANDOM % 64 * 4))
+		printf '%s\n' "$used" | grep -Eq "^10\.$a\.($b|$((b + 1))|$((b + 2))|$((b + 3)))\." && continue
+		GFS_POOL=10.$a.$b.0/22
+		break
+	done
+	local p=$((20000 + RANDOM % 400 * 100))
+	GFS_PORTS=$p-$((p + 99))
+}
+
 # gfs_start [DAEMON OPTIONS...]: start a daemon on $MNT with $DEPOT (reused
 # when it exists: that is a restart) and wait for the mount.
 gfs_start() {
 	gfs_setup
 	[ -n "$IMAGE" ] || test_image >/dev/null
 	mkdir -p "$MNT"
-	"$GFS_BIN" -f --depot "$DEPOT" --rootfs "$IMAGE" "$@" "$MNT" \
+	local netopts=()
+	case " $* " in
+	*" --network-pool"*) ;;
+	*)
+		gfs_net_pick
+		netopts=(--network-pool "$GFS_POOL" --port-pool "$GFS_PORTS")
+		;;
+	esac
+	"$GFS_BIN" -f --depot "$DEPOT" --rootfs "$IMAGE" "${netopts[@]}" "$@" "$MNT" \
 		2>>"$TDIR/daemon.log" &
 	GFS_PID=$!
 	gfs_ledger "daemon $GFS_PID"
@@ -304,6 +330,23 @@ gfs_start() {
 	done
 	mounted "$MNT" || fatal "no fuse.gardenfs mount on $MNT after 10 s"
 	[ -f "$DEPOT/instance" ] && gfs_ledger "instance $(cat "$DEPOT/instance")"
+	[ -f "$DEPOT/instance" ] && gfs_ledger "nettag $(net_tag)"
+	return 0
+}
+
+# The daemon's network tag: its links' prefix, its nft table's suffix.
+net_tag() { sed -n 's/^gardenfs-\(......\).*/\1/p' "$DEPOT/instance" 2>/dev/null; }
+
+# Remove the links and the nft table of our tag (a daemon killed and not
+# restarted leaves them for the next start; nothing restarts it now).
+gfs_net_clean() {
+	local tag l
+	tag=$(net_tag)
+	[ -n "$tag" ] || return 0
+	for l in $(ip -o link show 2>/dev/null | awk -F': ' '{ print $2 }' | sed 's/@.*//' | grep "^$tag"); do
+		ip link del "$l" 2>/dev/null
+	done
+	nft delete table ip "gardenfs_$tag" 2>/dev/null
 	return 0
 }
 
@@ -425,6 +468,7 @@ gfs_cleanup() {
 	fi
 	grep -q " $MNT fuse" /proc/mounts && umount -l "$MNT" 2>/dev/null
 	gfs_reap_depot
+	gfs_net_clean
 	# any mount left under our directory (overlays, a store), deepest first
 	local m
 	for m in $(awk -v t="$TDIR/" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r); do

@@ -102,6 +102,22 @@ cgroup dir left: $d"
 	done
 done
 
+# links (bridges, veths, ifbs) and nft tables of our daemons' network tags
+for tag in $(awk '$1 == "nettag" && $2 != "" { print $2 }' "$GFS_LEDGER" | sort -u); do
+	l=$(ip -o link show 2>/dev/null | awk -F': ' '{ print $2 }' | sed 's/@.*//' | grep "^$tag")
+	[ -n "$l" ] && leftovers="$leftovers
+links left: $(echo $l)"
+	nft list table ip "gardenfs_$tag" >/dev/null 2>&1 && leftovers="$leftovers
+nft table left: gardenfs_$tag"
+done
+
+# reapers of our depots, alive (a zombie is the host's pid 1's to reap)
+for pid in $(ps -eo pid=,stat=,comm= | awk '$3 == "gardenfs-reaper" && $2 !~ /^Z/ { print $1 }'); do
+	tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null | grep -q "$run_root/" &&
+		leftovers="$leftovers
+reaper still running: pid $pid"
+done
+
 # temporary directories
 for d in $(awk '$1 == "tdir" { print $2 }' "$GFS_LEDGER"); do
 	[ -e "$d" ] && leftovers="$leftovers

@@ -60,6 +60,10 @@ int init_spawn_result(int efd, gfs_err *err);
  * soft limit the init started with. */
 void init_raise_nofile(void);
 
+/* Writes /etc/NAME (hosts, resolv.conf) inside the container as its root,
+ * 0644; a symlink there is replaced, not followed.  NULL text: nothing. */
+int init_write_etc(const char *name, const char *text, gfs_err *err);
+
 /* The service loop; returns only on a fatal error. */
 int init_serve(int lsock, bool privileged);
 

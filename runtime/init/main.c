@@ -61,37 +61,6 @@ static char *read_config(struct init_cfg *cfg, char ***fields)
 	return buf;
 }
 
-/* /etc/hosts and /etc/resolv.conf as the daemon made them, written inside
- * the new root as its root (0644: its root may change them, its other
- * users may not).  A symlink there (an image's) is replaced, not
- * followed. */
-static int write_etc(const char *name, const char *text, gfs_err *err)
-{
-	if (!text)
-		return 0;
-	if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
-		return gfs_error_sys(err, errno, "creating /etc");
-	cleanup_free char *path = xasprintf("/etc/%s", name);
-	cleanup_free char *tmp = xasprintf("/etc/.%s.gardenfs", name);
-	unlink(tmp);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		      0644);
-	if (fd < 0)
-		return gfs_error_sys(err, errno, "creating %s", path);
-	size_t len = strlen(text);
-	ssize_t w = write(fd, text, len);
-	int e = w == (ssize_t)len ? 0 : (w < 0 ? errno : EIO);
-	fchmod(fd, 0644);
-	close(fd);
-	if (e == 0 && rename(tmp, path) < 0)
-		e = errno;
-	if (e) {
-		unlink(tmp);
-		return gfs_error_sys(err, e, "writing %s", path);
-	}
-	return 0;
-}
-
 /* The daemon moves us into our cgroups while we build the root, and says
  * "cgroup" when that is done; only then is the cgroup we are in the one
  * that a new cgroup namespace must have as its root.  Every process we
@@ -148,8 +117,8 @@ int main(void)
 		free(buf);
 		return 1;
 	}
-	if (write_etc("hosts", cfg.hosts, &err) < 0 ||
-	    write_etc("resolv.conf", cfg.resolv, &err) < 0) {
+	if (init_write_etc("hosts", cfg.hosts, &err) < 0 ||
+	    init_write_etc("resolv.conf", cfg.resolv, &err) < 0) {
 		char *line = xasprintf("error %d %s", err.code, err.msg);
 		report(line);
 		free(line);

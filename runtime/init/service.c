@@ -705,6 +705,37 @@ static void do_stop(bool kill_now)
 	check_stopped();
 }
 
+/* /etc/hosts and /etc/resolv.conf as the daemon made them, written inside
+ * the new root as its root (0644: its root may change them, its other
+ * users may not).  A symlink there (an image's) is replaced, not
+ * followed. */
+int init_write_etc(const char *name, const char *text, gfs_err *err)
+{
+	if (!text)
+		return 0;
+	if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
+		return gfs_error_sys(err, errno, "creating /etc");
+	cleanup_free char *path = xasprintf("/etc/%s", name);
+	cleanup_free char *tmp = xasprintf("/etc/.%s.gardenfs", name);
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		      0644);
+	if (fd < 0)
+		return gfs_error_sys(err, errno, "creating %s", path);
+	size_t len = strlen(text);
+	ssize_t w = write(fd, text, len);
+	int e = w == (ssize_t)len ? 0 : (w < 0 ? errno : EIO);
+	fchmod(fd, 0644);
+	close(fd);
+	if (e == 0 && rename(tmp, path) < 0)
+		e = errno;
+	if (e) {
+		unlink(tmp);
+		return gfs_error_sys(err, e, "writing %s", path);
+	}
+	return 0;
+}
+
 static void handle(char **f, size_t n, int *fds, size_t nfds)
 {
 	unsigned long long id = 0, v = 0;
@@ -716,6 +747,14 @@ static void handle(char **f, size_t n, int *fds, size_t nfds)
 	}
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
+	if (strcmp(verb, "etc") == 0 && n == 3 &&
+	    (strcmp(f[1], "hosts") == 0 || strcmp(f[1], "resolv.conf") == 0)) {
+		/* the daemon's network files; best effort: an image without
+		 * a writable /etc keeps its own */
+		gfs_err e = {0};
+		init_write_etc(f[1], f[2], &e);
+		return;
+	}
 	if (strcmp(verb, "hello") == 0) {
 		do_hello();
 		return;

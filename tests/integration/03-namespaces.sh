@@ -20,12 +20,12 @@ assert_eq gardenfs-init "$(ctr_run web 'cat /proc/1/comm')" "comm of pid 1"
 n=$(ctr_sh web 'ls /proc | grep -c "^[0-9]"')
 [ "${n:-99}" -le 5 ] || fail "pid namespace: $n processes visible inside"
 
-# network: loopback up, no other link
+# network: loopback up, and eth0 (networking): nothing else
 link=$(ctr_run web "ip -o link show lo")
 assert_match "$link" '<[^>]*LOOPBACK[^>]*,UP[,>]' "lo is UP"
 assert_contains "$(ctr_run web 'ip -o addr show lo')" "127.0.0.1" "lo has 127.0.0.1"
 ifs=$(ctr_sh web 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "')
-assert_eq lo "$ifs" "only lo in the network namespace"
+assert_eq "lo eth0" "$(echo $ifs | tr ' ' '\n' | sort -r | tr '\n' ' ' | sed 's/ $//')" "lo and eth0 in the network namespace"
 # a TCP connection over loopback works
 out=$(ctr_sh web 'nc -l -p 4000 127.0.0.1 > /tmp/got & sleep 0.3; echo over-lo | nc 127.0.0.1 4000; wait; cat /tmp/got')
 assert_contains "$out" over-lo "TCP over loopback inside"

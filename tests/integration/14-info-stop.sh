@@ -14,9 +14,16 @@ assert_eq active "$(kv "$I" state)" "state"
 assert_eq "" "$(kv "$I" process_ids)" "process_ids with no process"
 cp=$(kv "$I" container_path)
 [ -n "$cp" ] && [ -d "$cp" ] || fail "container_path [$cp] is not a directory on the host"
-for k in host_ip container_ip external_ip mapped_ports events; do
-	assert_eq "" "$(kv "$I" $k)" "$k is empty for now"
+for k in mapped_ports events; do
+	assert_eq "" "$(kv "$I" $k)" "$k is empty in a new container"
 done
+# its addresses: a /30 of the test's pool, host side .1, container .2
+hip=$(kv "$I" host_ip)
+cip=$(kv "$I" container_ip)
+assert_match "$hip" '^10\.[0-9]+\.[0-9]+\.[0-9]*[159]$|^10\.[0-9]+\.[0-9]+\.[0-9]+$' "host_ip is an address"
+assert_eq "${hip%.*}.$((${hip##*.} + 1))" "$cip" "container_ip follows host_ip"
+assert_match "$(kv "$I" external_ip)" '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' "external_ip is the host's address"
+assert_contains "$(ctr_run web 'ip -o -4 addr show eth0')" "$cip/30" "the container has its address on eth0"
 tmo cat "$I" | grep -qv '^[a-z_]*\( .*\)\?$' && fail "info has a line that is not 'key value': [$(tmo cat "$I")]"
 
 # process_ids: running ones only

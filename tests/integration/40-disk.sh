@@ -77,6 +77,8 @@ assert_eq 32768 "$(kv "$MNT/a/limits/disk" block_hard)" "limits after a restart"
 
 # destroy leaves no subvolume and no qgroup; stop frees the store
 rmdir "$MNT/a" "$MNT/b" "$MNT/p" || fail "rmdir"
+# the disk is released in the background, soon after rmdir returns
+wait_until 30 sh -c "[ -z \"\$(btrfs subvolume list '$STORE' 2>&1)\" ]"
 sync
 subs=$(btrfs subvolume list "$STORE" 2>&1)
 assert_eq "" "$subs" "no subvolume left after destroy"
