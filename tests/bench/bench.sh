@@ -14,8 +14,10 @@ RUNS=${BENCH_RUNS:-25}
 [ "$RUNS" -ge 20 ] || RUNS=20
 IDLE=${BENCH_IDLE:-100}
 
-gfs_start
-say "gardenfs $GFS_BIN, $RUNS runs each"
+# crun and runc make no network either: like with like (bench-net.sh has
+# what networking adds)
+gfs_start --network-pool none
+say "gardenfs $GFS_BIN, $RUNS runs each, without networking"
 
 # ---- gardenfs: time the file operations themselves (no fork of shell tools)
 cat >"$TDIR/bench_gfs.py" <<'PY'
