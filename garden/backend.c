@@ -16,6 +16,7 @@
 
 #include "garden/backend.h"
 #include "garden/garden.h"
+#include "lib/file.h"
 #include "lib/loop.h"
 #include "net/net.h"
 #include "runtime/cgroup.h"
@@ -31,7 +32,7 @@ struct bk_ctr {
 	struct loop_job job;
 	gfs_err job_err;
 	bool creating;
-	bool gone; /* the init is dead (EV_GONE seen) */
+	bool gone;	     /* the init is dead (EV_GONE seen) */
 	struct net_ctr *net; /* its network, or NULL */
 	char *network;	     /* the spec's network=, while creating */
 	/* the create's spec, copied for the worker */
@@ -330,14 +331,7 @@ static int save_net(struct bk_ctr *b, gfs_err *err)
 	sbuf t = SBUF_INIT;
 	net_ctr_save(b->net, &t);
 	cleanup_free char *path = xasprintf("%s/net", b->rt->dir);
-	cleanup_free char *tmp = xasprintf("%s/net.tmp", b->rt->dir);
-	int r = 0;
-	FILE *f = fopen(tmp, "we");
-	if (!f || fwrite(t.s ? t.s : "", 1, t.len, f) != t.len ||
-	    fclose(f) != 0)
-		r = gfs_error_sys(err, errno, "saving %s", path);
-	else if (rename(tmp, path) < 0)
-		r = gfs_error_sys(err, errno, "saving %s", path);
+	int r = gfs_write_file(path, t.s ? t.s : "", t.len, err);
 	sbuf_free(&t);
 	return r;
 }
@@ -483,7 +477,7 @@ static int bk_restore(struct gdn_ctr *g, gfs_err *err)
 	cleanup_free char *saved = NULL;
 	cleanup_free char *npath = xasprintf("%s/net", rt->dir);
 	if (net_on && rt->pidfd >= 0 &&
-	    rt_read_file(npath, 1 << 20, &saved, NULL, GFS_IGNORE) == 0) {
+	    gfs_read_file(npath, 1 << 20, &saved, NULL, GFS_IGNORE) == 0) {
 		/* what a restart or a crash left of its network, made whole */
 		gfs_err ne = {0};
 		if (net_ctr_restore(g->handle, rt->init_pid, saved, &b->net,

@@ -3,6 +3,7 @@
 #define GFS_GARDEN_PRIV_H
 
 #include "garden/garden.h"
+#include "lib/file.h"
 
 extern const struct gdn_backend *gdn_bk;
 
@@ -17,8 +18,6 @@ struct gdn_pending {
 };
 
 /* meta.c */
-int gdn_write_file(const char *path, const void *data, size_t len,
-		   gfs_err *err);
 void gdn_errlog_init(struct gdn_errlog *l, char *path);
 void gdn_errlog_add(struct gdn_errlog *l, const char *line);
 void gdn_errlog_free(struct gdn_errlog *l);

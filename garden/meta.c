@@ -33,35 +33,6 @@ void gdn_log(const char *fmt, ...)
 	va_end(ap);
 }
 
-int gdn_write_file(const char *path, const void *data, size_t len, gfs_err *err)
-{
-	cleanup_free char *tmp = xasprintf("%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return gfs_error_sys(err, errno, "creating %s", tmp);
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			return gfs_error_sys(err, e, "writing %s", tmp);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return gfs_error_sys(err, e, "renaming %s", tmp);
-	}
-	return 0;
-}
-
 /* --- the errors rings --- */
 
 static void ring_add(struct gdn_errlog *l, const char *line)
@@ -114,7 +85,7 @@ void gdn_errlog_add(struct gdn_errlog *l, const char *line)
 		close(fd);
 		sbuf b = SBUF_INIT;
 		gdn_errlog_render(l, &b);
-		gdn_write_file(l->path, b.s ? b.s : "", b.len, GFS_IGNORE);
+		gfs_write_file(l->path, b.s ? b.s : "", b.len, GFS_IGNORE);
 		sbuf_free(&b);
 		return;
 	}
@@ -153,7 +124,7 @@ int gdn_meta_write(struct gdn_ctr *c, const char *name, const void *data,
 		   size_t len, gfs_err *err)
 {
 	cleanup_free char *path = meta_path(c, name);
-	return path ? gdn_write_file(path, data, len, err) : 0;
+	return path ? gfs_write_file(path, data, len, err) : 0;
 }
 
 static int read_all(int dirfd, const char *name, sbuf *out)

@@ -398,7 +398,8 @@ int main(int argc, char **argv)
 	if (!opt.pool || strcmp(opt.pool, "none") != 0) {
 		/* named after the depot, like the cgroups: two daemons on one
 		 * host never meet */
-		snprintf(tag, sizeof tag, "%.6s", instance + strlen("gardenfs-"));
+		snprintf(tag, sizeof tag, "%.6s",
+			 instance + strlen("gardenfs-"));
 		mkdir(netdir, 0700);
 		bc.net = (struct net_config){
 		    .pool = opt.pool,

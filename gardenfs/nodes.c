@@ -339,16 +339,17 @@ int gfs_render_metrics(const struct gfs_ref *x, sbuf *out, gfs_err *err)
 		    (unsigned long long)m.cg.pids_max);
 	sbuf_printf(out, "age %llu\n", (unsigned long long)m.age_ms);
 	if (m.has_net)
-		sbuf_printf(out,
-			    "network.rx_bytes %llu\nnetwork.tx_bytes %llu\n"
-			    "network.rx_packets %llu\nnetwork.tx_packets %llu\n"
-			    "network.rx_dropped %llu\nnetwork.tx_dropped %llu\n",
-			    (unsigned long long)m.net.rx_bytes,
-			    (unsigned long long)m.net.tx_bytes,
-			    (unsigned long long)m.net.rx_packets,
-			    (unsigned long long)m.net.tx_packets,
-			    (unsigned long long)m.net.rx_dropped,
-			    (unsigned long long)m.net.tx_dropped);
+		sbuf_printf(
+		    out,
+		    "network.rx_bytes %llu\nnetwork.tx_bytes %llu\n"
+		    "network.rx_packets %llu\nnetwork.tx_packets %llu\n"
+		    "network.rx_dropped %llu\nnetwork.tx_dropped %llu\n",
+		    (unsigned long long)m.net.rx_bytes,
+		    (unsigned long long)m.net.tx_bytes,
+		    (unsigned long long)m.net.rx_packets,
+		    (unsigned long long)m.net.tx_packets,
+		    (unsigned long long)m.net.rx_dropped,
+		    (unsigned long long)m.net.tx_dropped);
 	return 0;
 }
 
@@ -426,10 +427,11 @@ int gfs_cmd_bandwidth(struct gfs_cmd *k, gfs_err *err)
 		bool is_burst = strncmp(*w, "burst=", 6) == 0;
 		if ((!is_rate && !is_burst) || (is_rate && seen_rate) ||
 		    (is_burst && seen_burst))
-			return gfs_error(err, EINVAL,
-					 "limits/bandwidth: want rate=N burst=N, "
-					 "not `%s`",
-					 gfs_excerpt(ex, *w, strlen(*w)));
+			return gfs_error(
+			    err, EINVAL,
+			    "limits/bandwidth: want rate=N burst=N, "
+			    "not `%s`",
+			    gfs_excerpt(ex, *w, strlen(*w)));
 		if (gfs_parse_size(*w + (is_rate ? 5 : 6),
 				   is_rate ? &rate : &burst, err) < 0)
 			return gfs_error_wrap(err, "limits/bandwidth");
@@ -469,8 +471,8 @@ int gfs_cmd_net_in(struct gfs_cmd *k, gfs_err *err)
 	if (host > 65535 || ctr > 65535)
 		return gfs_error(err, EINVAL, "net/in: ports are 0..65535");
 	uint32_t h, cp;
-	int r = gdn_net_in(k->x->c, (uint32_t)host, (uint32_t)ctr, &h, &cp,
-			   err);
+	int r =
+	    gdn_net_in(k->x->c, (uint32_t)host, (uint32_t)ctr, &h, &cp, err);
 	if (r < 0)
 		return r;
 	gfs_answer(k->fh, "%u %u\n", h, cp);

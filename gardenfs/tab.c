@@ -76,22 +76,22 @@ static struct gfs_row row_pids = {.name = "pids",
 				  .arg = &gfs_limit_pids};
 static struct gfs_row row_disk =
     ROW_FILE("disk", gfs_kind_cmd, 0644, gfs_render_disk, gfs_cmd_disk);
-static struct gfs_row row_bandwidth =
-    ROW_FILE("bandwidth", gfs_kind_cmd, 0644, gfs_render_bandwidth,
-	     gfs_cmd_bandwidth);
+static struct gfs_row row_bandwidth = ROW_FILE(
+    "bandwidth", gfs_kind_cmd, 0644, gfs_render_bandwidth, gfs_cmd_bandwidth);
 static const struct gfs_row *const limits_rows[] = {
     &row_memory, &row_cpu, &row_pids, &row_disk, &row_bandwidth, NULL};
 
 /* --- net/ --- */
-static struct gfs_row row_net_in = ROW_FILE("in", gfs_kind_clone, 0644,
-					    gfs_render_net_in, gfs_cmd_net_in);
+static struct gfs_row row_net_in =
+    ROW_FILE("in", gfs_kind_clone, 0644, gfs_render_net_in, gfs_cmd_net_in);
 static struct gfs_row row_net_out =
     ROW_FILE("out", gfs_kind_cmd, 0644, gfs_render_net_out, gfs_cmd_net_out);
 static const struct gfs_row *const net_rows[] = {&row_net_in, &row_net_out,
 						 NULL};
-static struct gfs_row row_net = {
-    .name = "net", .kind = &gfs_kind_dir, .mode = S_IFDIR | 0555,
-    .rows = net_rows};
+static struct gfs_row row_net = {.name = "net",
+				 .kind = &gfs_kind_dir,
+				 .mode = S_IFDIR | 0555,
+				 .rows = net_rows};
 
 /* --- a container: /garden/H/ --- */
 static struct gfs_row row_info = {.name = "info",
@@ -131,9 +131,9 @@ static struct gfs_row row_streamin = {
 static struct gfs_row row_streamout = {
     .name = "streamout", .kind = &gfs_kind_streamout, .mode = S_IFREG | 0600};
 static const struct gfs_row *const ctr_rows[] = {
-    &row_info,	 &row_stop,	&row_events,	&row_grace,
-    &row_errors, &row_metrics,	&row_limits,	&row_props,
-    &row_procs, &row_net,	 &row_streamin, &row_streamout, NULL};
+    &row_info,	   &row_stop,	   &row_events, &row_grace, &row_errors,
+    &row_metrics,  &row_limits,	   &row_props,	&row_procs, &row_net,
+    &row_streamin, &row_streamout, NULL};
 static struct gfs_row row_ctr = {
     .kind = &gfs_kind_dir, .mode = S_IFDIR | 0555, .rows = ctr_rows};
 static const struct gfs_dyn ctrs_dyn = {&row_ctr, gfs_ctrs_lookup,

@@ -150,7 +150,7 @@ static int write_next_id(struct rt_ctr *c, gfs_err *err)
 	char n[16];
 	int len = snprintf(n, sizeof n, "%u\n", c->next_id);
 	cleanup_free char *p = xasprintf("%s/next-id", c->dir);
-	return rt_write_file(p, n, (size_t)len, err);
+	return gfs_write_file(p, n, (size_t)len, err);
 }
 
 static uint64_t now_ms(void)
@@ -242,7 +242,7 @@ static int persist_exit(struct rt_ctr *c, struct rt_proc *p, gfs_err *err)
 	char n[16];
 	int len = snprintf(n, sizeof n, "%d\n", p->status);
 	cleanup_free char *path = rt_proc_path(c, p->id, "exit");
-	return rt_write_file(path, n, (size_t)len, err);
+	return gfs_write_file(path, n, (size_t)len, err);
 }
 
 static void touch(struct rt_ctr *c, const char *name)
@@ -419,7 +419,7 @@ static void persist_pid(struct rt_ctr *c, struct rt_proc *p)
 	char s[16];
 	int len = snprintf(s, sizeof s, "%d\n", (int)p->pid);
 	cleanup_free char *path = rt_proc_path(c, p->id, "pid");
-	rt_write_file(path, s, (size_t)len, GFS_IGNORE);
+	gfs_write_file(path, s, (size_t)len, GFS_IGNORE);
 }
 
 /* The restore's hello is answered: what neither runs nor was reported is
@@ -875,7 +875,7 @@ static int write_config(struct rt_ctr *c, gfs_err *err)
 	for (char **e = c->env; e && *e; e++)
 		put_kv(&b, "env", *e);
 	cleanup_free char *path = xasprintf("%s/config", c->dir);
-	int r = rt_write_file(path, b.s ? b.s : "", b.len, err);
+	int r = gfs_write_file(path, b.s ? b.s : "", b.len, err);
 	sbuf_free(&b);
 	return r;
 }
@@ -887,7 +887,7 @@ static int write_init_pid(struct rt_ctr *c, gfs_err *err)
 	rt_starttime(c->init_pid, &st);
 	int len = snprintf(s, sizeof s, "%d %llu\n", (int)c->init_pid, st);
 	cleanup_free char *path = xasprintf("%s/init.pid", c->dir);
-	return rt_write_file(path, s, (size_t)len, err);
+	return gfs_write_file(path, s, (size_t)len, err);
 }
 
 static char **env_concat(char *const *a, char *const *b)
@@ -1065,7 +1065,7 @@ int rt_list(char ***handles, char ***half, gfs_err *err)
 static int read_small(const char *dir, const char *name, char **out)
 {
 	cleanup_free char *p = xasprintf("%s/%s", dir, name);
-	return rt_read_file(p, 1 << 20, out, NULL, GFS_IGNORE);
+	return gfs_read_file(p, 1 << 20, out, NULL, GFS_IGNORE);
 }
 
 static int proc_cmp(const void *a, const void *b)
@@ -1131,7 +1131,7 @@ static int load_config(struct rt_ctr *c, gfs_err *err)
 	size_t ne = 0;
 
 	cleanup_free char *path = xasprintf("%s/config", c->dir);
-	int r = rt_read_file(path, 4 << 20, &text, NULL, err);
+	int r = gfs_read_file(path, 4 << 20, &text, NULL, err);
 	if (r < 0)
 		return r;
 	c->env = xcalloc(1, sizeof(char *));

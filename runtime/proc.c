@@ -61,7 +61,7 @@ static int write_small(struct rt_ctr *c, uint32_t id, const char *name,
 		       const char *text, gfs_err *err)
 {
 	cleanup_free char *p = rt_proc_path(c, id, name);
-	return rt_write_file(p, text, strlen(text), err);
+	return gfs_write_file(p, text, strlen(text), err);
 }
 
 static void build_request(sbuf *b, uint32_t id, const struct rt_user *u,
@@ -111,7 +111,7 @@ int rt_reserve_id(struct rt_ctr *c, uint32_t *id, gfs_err *err)
 	char n[16];
 	cleanup_free char *next = xasprintf("%s/next-id", c->dir);
 	snprintf(n, sizeof n, "%u\n", c->next_id + 1);
-	int r = rt_write_file(next, n, strlen(n), err);
+	int r = gfs_write_file(next, n, strlen(n), err);
 	if (r < 0)
 		return r;
 	*id = c->next_id++;

@@ -70,10 +70,6 @@ void rt_shutdown(bool unmount);
 /* Worker: releases what DEPOT/trash holds (destroys a crash interrupted). */
 int rt_trash_empty(gfs_err *err);
 
-/* Reads a whole small file (at most max bytes); NUL-terminated. */
-int rt_read_file(const char *path, size_t max, char **out, size_t *len,
-		 gfs_err *err);
-
 struct rt_ctr;
 /* The container's hard disk limit in bytes (0: none): its subvolume's
  * qgroup limit.  ENOTSUP without a store. */

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "lib/buf.h"
+#include "lib/file.h"
 #include "runtime/rt.h"
 
 /* rt_setup's config, strings owned. */
@@ -60,8 +61,7 @@ void rt_queue(struct rt_ctr *c, enum rt_ev_kind kind, uint32_t id);
 void rt_proc_add(struct rt_ctr *c, struct rt_proc *p);
 void rt_proc_free(struct rt_proc *p);
 
-/* Files.  rt_write_file writes a temporary and renames it into place. */
-int rt_write_file(const char *path, const char *data, size_t len, gfs_err *err);
+/* Files: lib/file.h (gfs_write_file, gfs_read_file). */
 
 /* rm -rf without subprocesses; never crosses into another mount. */
 int rt_rm_rf(const char *path, gfs_err *err);

@@ -59,12 +59,14 @@ static void test_tables_match_spec(void **state)
 	(void)state;
 	expect_rows("", (const char *const[]){"ctl", "ping", "capacity",
 					      "errors", NULL});
-	expect_rows("*", (const char *const[]){"info", "stop", "events",
-					       "grace", "errors", "metrics",
-					       "limits", "properties", "procs",
-					       "streamin", "streamout", NULL});
-	expect_rows("*/limits", (const char *const[]){"memory", "cpu", "pids",
-						      "disk", NULL});
+	expect_rows("*", (const char *const[]){
+			     "info", "stop", "events", "grace", "errors",
+			     "metrics", "limits", "properties", "procs", "net",
+			     "streamin", "streamout", NULL});
+	expect_rows("*/limits",
+		    (const char *const[]){"memory", "cpu", "pids", "disk",
+					  "bandwidth", NULL});
+	expect_rows("*/net", (const char *const[]){"in", "out", NULL});
 	expect_rows("*/procs", (const char *const[]){"new", NULL});
 	expect_rows("*/procs/*",
 		    (const char *const[]){"stdin", "stdout", "stderr", "wait",
@@ -142,7 +144,7 @@ static void test_ids_and_scopes(void **state)
 		assert_int_equal(gfs_row_by_id((uint8_t)id)->id, id);
 		n++;
 	}
-	assert_int_equal(n, 31);
+	assert_int_equal(n, 35);
 	assert_int_equal(gfs_root.id, 1);
 	assert_int_equal(at("ping")->scope, GFS_TOP);
 	assert_int_equal(at("*")->scope, GFS_CTR);
