@@ -629,6 +629,9 @@ static void op_init(void *ud, struct fuse_conn_info *conn)
 	 * write, not a setattr in between */
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* output goes from its file to the kernel by splice */
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want |= FUSE_CAP_SPLICE_WRITE;
 	/* reads of a stream must reach us in the order they were made */
 	conn->want &= ~FUSE_CAP_ASYNC_READ;
 	/* the kernel splits a larger write(2) into requests of max_write

@@ -70,4 +70,3 @@ int gfs_read_file(const char *path, size_t max, char **out, size_t *len,
 	*out = sbuf_steal(&b);
 	return 0;
 }
-

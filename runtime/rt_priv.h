@@ -28,6 +28,13 @@ struct rt_msg {
 	size_t nfds;
 };
 
+/* Counting a subvolume's inodes walks its metadata (about 7 ms per
+ * 10,000 files): a count that took RT_DISK_SLOW_MS or more is kept for
+ * RT_DISK_STALE_MS.  (btrfs itself accounts at transaction commit, up to
+ * 30 s behind.) */
+#define RT_DISK_SLOW_MS	 2
+#define RT_DISK_STALE_MS 5000
+
 /* The queue of unsent messages holds at most this many bytes; past it a
  * request fails (the init is not reading: frozen, or hostile). */
 #define RT_OUTQ_MAX (8u << 20)
@@ -35,6 +42,8 @@ struct rt_msg {
 struct rt_priv {
 	struct rt_ev *q; /* events for the next rt_dispatch */
 	size_t nq;
+	/* the inode count as last counted, and when (0: count again) */
+	uint64_t disk_inodes, disk_at;
 	char *rootfs;	/* the image spec, as given */
 	char *lower;	/* the overlay lower dir */
 	char *img_user; /* the image's default user (OCI config), or NULL */

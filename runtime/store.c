@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -121,14 +122,39 @@ int rt_disk_limit(struct rt_ctr *c, uint64_t bytes, gfs_err *err)
 	return quota_set_limit(store, name, bytes, err);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int rt_disk_usage(struct rt_ctr *c, uint64_t *bytes, uint64_t *inodes,
 		  gfs_err *err)
 {
 	*bytes = *inodes = 0;
 	if (!store)
 		return 0;
+	struct rt_priv *pv = c->priv;
 	cleanup_free char *name = subvol_name(c->dir);
-	return quota_usage(store, name, bytes, inodes, err);
+	/* bytes from the qgroup: one item, cheap */
+	int r = quota_usage(store, name, bytes, NULL, err);
+	if (r < 0)
+		return r;
+	/* inodes: a walk of the subvolume's metadata; a big tree's count is
+	 * kept for a while (RT_DISK_STALE_MS) */
+	uint64_t now = mono_ms();
+	if (pv->disk_at && now - pv->disk_at < RT_DISK_STALE_MS) {
+		*inodes = pv->disk_inodes;
+		return 0;
+	}
+	r = quota_usage(store, name, NULL, inodes, err);
+	if (r < 0)
+		return r;
+	uint64_t took = mono_ms() - now;
+	pv->disk_inodes = *inodes;
+	pv->disk_at = took >= RT_DISK_SLOW_MS ? now : 0;
+	return 0;
 }
 
 uint64_t rt_disk_capacity(void)
