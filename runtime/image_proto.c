@@ -20,8 +20,9 @@ size_t rt_unpack_record_error(char *buf, int code, const char *msg)
 	int n = snprintf(buf, RT_UNPACK_RECORD_MAX - 1, "error %d ",
 			 code > 0 && code < 4096 ? code : EIO);
 	size_t len = n < 0 ? 0 : (size_t)n;
+	/* room for the newline and the NUL */
 	for (const char *p = msg ? msg : "";
-	     *p && len < RT_UNPACK_RECORD_MAX - 1; p++)
+	     *p && len < RT_UNPACK_RECORD_MAX - 2; p++)
 		buf[len++] = (unsigned char)*p < ' ' || *p == 0x7f ? ' ' : *p;
 	buf[len++] = '\n';
 	buf[len] = '\0';
@@ -38,7 +39,7 @@ static bool num(const char *s, const char *end, uint64_t max, uint64_t *out)
 		if (*s < '0' || *s > '9')
 			return false;
 		unsigned d = (unsigned)(*s - '0');
-		if (v > (max - d) / 10)
+		if (d > max || v > (max - d) / 10)
 			return false;
 		v = v * 10 + d;
 	}

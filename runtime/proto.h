@@ -124,7 +124,8 @@ static inline bool proto_num(const char *s, unsigned long long max,
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
 			return false;
-		if (v > (max - (unsigned)(*s - '0')) / 10)
+		unsigned d = (unsigned)(*s - '0');
+		if (d > max || v > (max - d) / 10)
 			return false;
 		v = v * 10 + (unsigned)(*s - '0');
 	}
