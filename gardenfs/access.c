@@ -14,8 +14,9 @@
  * bind mounts of host paths and rootfs= (a directory image is copied
  * with the daemon's rights, so rootfs=/root would hand out root's files)
  * stay root's.  A member who asks for one gets EPERM and the reason in
- * errors; a privileged container that root made is not theirs to enter
- * or destroy (its directory shows mode 0500). */
+ * errors; a privileged container that root made is listed but not theirs
+ * to enter or destroy (its directory shows mode 0500, and every request
+ * about it gets EACCES). */
 #include <errno.h>
 #include <grp.h>
 #include <stdlib.h>
@@ -95,8 +96,8 @@ static bool is_member(fuse_req_t req)
 	return false;
 }
 
-/* A privileged container is root's: its directory may be seen, not
- * entered. */
+/* A privileged container is root's: listed at the top, but nothing of
+ * it, its directory included, answers anyone else. */
 static bool roots_alone(const struct gfs_ref *x)
 {
 	return x && x->c && x->c->privileged;
@@ -105,7 +106,7 @@ static bool roots_alone(const struct gfs_ref *x)
 bool gfs_access_ok(fuse_req_t req, const struct gfs_ref *x)
 {
 	bool ok = is_member(req);
-	if (ok && roots_alone(x) && x->row != gfs_root.dyn->row)
+	if (ok && roots_alone(x))
 		ok = is_root(req);
 	if (!ok)
 		fuse_reply_err(req, EACCES);

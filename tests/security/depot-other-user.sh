@@ -9,8 +9,8 @@
 # and exec, by any path, also of the setuid file whose full name it knows;
 # the store is mounted nosuid,nodev and no overlay of a container is
 # mounted where the host sees it; unprivileged and privileged containers
-# still start and run (an init opens its layers before it becomes the
-# container's root).
+# still start and run, also in a depot below a 0700 directory (an init
+# opens its layers before it becomes the container's root).
 . "$(dirname "$0")/../lib.sh"
 command -v setpriv >/dev/null || skip "needs setpriv"
 test_image >/dev/null
@@ -90,7 +90,10 @@ umask 022
 check_depot
 for h in web priv; do rmdir "$MNT/$h" || fail "rmdir $h"; done
 gfs_stop
-DEPOT=$TDIR/depot-nostore
+# ... and below a directory only root may walk: nothing of the depot is
+# reached by path from a container's ids
+mkdir -m 700 "$TDIR/private"
+DEPOT=$TDIR/private/depot-nostore
 mkdir -p "$DEPOT"
 umask 000
 gfs_start --store-size 0
