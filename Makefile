@@ -18,7 +18,8 @@ FRONT_SRCS := $(wildcard gardenfs/*.c)
 # seccomp.c runs at build time (tools/mkseccomp), not in the init
 INIT_SRCS := $(filter-out runtime/init/seccomp.c,$(wildcard runtime/init/*.c))
 STREAM_SRCS := $(wildcard runtime/stream/*.c)
-HDRS := $(wildcard lib/*.h runtime/*.h runtime/init/*.h runtime/stream/*.h net/*.h quota/*.h garden/*.h gardenfs/*.h)
+UNPACK_SRCS := $(wildcard runtime/unpack/*.c)
+HDRS := $(wildcard lib/*.h runtime/*.h runtime/init/*.h runtime/stream/*.h runtime/unpack/*.h net/*.h quota/*.h garden/*.h gardenfs/*.h)
 
 DAEMON_SRCS := $(LIB_SRCS) $(RT_SRCS) $(NET_SRCS) $(QUOTA_SRCS) $(GARDEN_SRCS) $(FRONT_SRCS)
 DAEMON_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(DAEMON_SRCS))
@@ -26,6 +27,8 @@ INIT_OBJS := $(patsubst %.c,$(B)/init-obj/%.o,$(INIT_SRCS) lib/err.c lib/buf.c n
 # gardenfs-stream, the child that runs one streamin/streamout in a container
 STREAM_OBJS := $(patsubst %.c,$(B)/stream-obj/%.o,$(STREAM_SRCS) lib/err.c lib/buf.c runtime/stream_proto.c)
 STREAM_PKGS := libarchive libseccomp libcap
+# gardenfs-unpack, the child that unpacks one image tarball or OCI layer
+UNPACK_OBJS := $(patsubst %.c,$(B)/unpack-obj/%.o,$(UNPACK_SRCS) lib/err.c lib/buf.c runtime/fsutil.c runtime/image_proto.c)
 # the runtime without the FUSE front, for test drivers
 RT_ONLY_OBJS := $(filter-out $(B)/obj/gardenfs/% $(B)/obj/garden/%,$(DAEMON_OBJS))
 
@@ -38,15 +41,16 @@ UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(B)/unit-san/%,$(UNIT_SRCS))
 # half (no libnl, no nft)
 NET_PURE_SRCS := net/addr.c net/ports.c net/rule.c net/state.c net/nfttext.c net/resolv.c
 UNIT_LIB_SRCS := $(LIB_SRCS) runtime/cgroup.c runtime/stream_proto.c \
+	runtime/image_proto.c \
 	garden/garden.c garden/meta.c garden/stream.c \
 	gardenfs/tab.c gardenfs/kinds.c gardenfs/nodes.c gardenfs/fs.c \
-	gardenfs/streams.c \
+	gardenfs/streams.c gardenfs/access.c \
 	runtime/init/seccomp.c runtime/init/caps.c runtime/init/dir.c \
 	$(NET_PURE_SRCS)
 UNIT_LIBS := -lseccomp -lcap -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-all: $(B)/gardenfs $(B)/gardenfs-init $(B)/gardenfs-stream $(B)/image/.done $(B)/ctr-helper $(B)/oci/index.json \
+all: $(B)/gardenfs $(B)/gardenfs-init $(B)/gardenfs-stream $(B)/gardenfs-unpack $(B)/image/.done $(B)/ctr-helper $(B)/oci/index.json \
 	$(B)/stream-driver $(B)/gardenfs-stream-nowarm $(B)/devices-v2 $(B)/net-driver
 
 $(B)/obj/%.o: %.c $(HDRS)
@@ -83,6 +87,15 @@ $(B)/stream-obj/%.o: %.c $(HDRS)
 # Dynamic, every library bound at start (-z now) from the host, before it
 # enters a container; after that its seccomp filter forbids loading code.
 $(B)/gardenfs-stream: $(STREAM_OBJS)
+	$(CC) $(CFLAGS) -Wl,-z,now -Wl,-z,relro -o $@ $^ $(shell pkg-config --libs $(STREAM_PKGS))
+
+$(B)/unpack-obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags $(STREAM_PKGS)) -c -o $@ $<
+
+# Dynamic and bound at start (-z now), like gardenfs-stream: its seccomp
+# filter allows no new executable mapping.
+$(B)/gardenfs-unpack: $(UNPACK_OBJS)
 	$(CC) $(CFLAGS) -Wl,-z,now -Wl,-z,relro -o $@ $^ $(shell pkg-config --libs $(STREAM_PKGS))
 
 # The same without the warm-up of locale and gconv tables, so that the

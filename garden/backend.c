@@ -464,6 +464,7 @@ static int bk_restore(struct gdn_ctr *g, gfs_err *err)
 	g->path = xstrdup(rt->dir);
 	g->created_ms = rt->created_ms;
 	g->stopped = rt->stopped;
+	g->privileged = rt->privileged;
 	for (size_t i = 0; i < rt->nprocs; i++) {
 		struct rt_proc *p = rt->procs[i];
 		enum gdn_proc_state st = p->exited ? GDN_EXITED : GDN_RUNNING;

@@ -427,6 +427,7 @@ int gdn_create(struct gfs_createspec *spec, gdn_done_fn done, void *arg,
 	c->spec = xmalloc(sizeof *c->spec);
 	*c->spec = *spec;
 	memset(spec, 0, sizeof *spec);
+	c->privileged = c->spec->privileged;
 	hash_put(&registry, c->handle, c);
 	ncreating++;
 	pend(c, GDN_PEND_CREATE, done, arg);

@@ -107,8 +107,9 @@ struct gdn_ctr {
 	hash procs;		 /* by name: struct gdn_proc, live and exited */
 	struct gdn_proc **pbyid; /* sorted by id */
 	size_t nprocs;
-	uint64_t created_ms;	       /* CLOCK_REALTIME */
-	char *path;		       /* container_path of Info */
+	uint64_t created_ms; /* CLOCK_REALTIME */
+	char *path;	     /* container_path of Info */
+	bool privileged;     /* container root is host root: root's alone */
 	uint64_t ver_info, ver_events; /* bumped on change (for poll) */
 	/* private to garden/ */
 	unsigned refs;

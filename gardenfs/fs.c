@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gardenfs/access.h"
 #include "gardenfs/gfs.h"
 #include "gardenfs/nodes.h"
 #include "lib/loop.h"
@@ -60,6 +61,9 @@ static int resolve(fuse_ino_t ino, struct gfs_ref *x)
 static bool resolve_or_reply(fuse_req_t req, fuse_ino_t ino, struct gfs_ref *x)
 {
 	int r = resolve(ino, x);
+	/* who asks first: a stranger learns not even what is gone */
+	if (!gfs_access_ok(req, r == 0 ? x : NULL))
+		return false;
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	return r == 0;
@@ -85,6 +89,7 @@ static void fill_stat(const struct gfs_ref *x, struct stat *st)
 	st->st_blksize = 4096;
 	if (x->row->kind->stat)
 		x->row->kind->stat(x, st);
+	gfs_access_stat(x, st);
 }
 
 static double timeout_of(const struct gfs_ref *x)
@@ -123,6 +128,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct gfs_ref x, y;
 	int r = resolve(parent, &x);
+	if (!gfs_access_ok(req, r == 0 ? &x : NULL))
+		return;
 	if (r == 0)
 		r = walk(&x, name, &y);
 	if (r < 0) {
@@ -232,6 +239,8 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	(void)ino;
 	struct gfs_fh *fh = fh_of(fi);
+	if (!gfs_access_ok(req, &fh->x))
+		return;
 	char *buf = xmalloc(size);
 	size_t used = 0;
 	for (size_t i = (size_t)off; i < fh->ndents; i++) {
@@ -326,6 +335,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	(void)ino;
 	struct gfs_fh *fh = fh_of(fi);
+	if (!gfs_access_ok(req, &fh->x))
+		return;
 	if (fh->x.c)
 		gdn_ctr_touch(fh->x.c);
 	if (!fh->x.row->kind->read) {
@@ -340,6 +351,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 {
 	(void)ino;
 	struct gfs_fh *fh = fh_of(fi);
+	if (!gfs_access_ok(req, &fh->x))
+		return;
 	if (fh->x.c && fh->x.c->phase != GDN_LIVE) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -357,6 +370,8 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
 	struct gfs_fh *fh = fh_of(fi);
+	if (!gfs_access_ok(req, &fh->x))
+		return;
 	if (fh->x.row->kind->flush)
 		fh->x.row->kind->flush(req, fh);
 	else
@@ -419,6 +434,11 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	(void)ino;
 	struct gfs_fh *fh = fh_of(fi);
 	const struct gfs_kind *k = fh->x.row->kind;
+	if (!gfs_access_ok(req, &fh->x)) {
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		return;
+	}
 	if (ph) {
 		if (fh->ph)
 			fuse_pollhandle_destroy(fh->ph);

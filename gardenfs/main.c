@@ -22,6 +22,7 @@
 
 #include "garden/backend.h"
 #include "garden/garden.h"
+#include "gardenfs/access.h"
 #include "gardenfs/gfs.h"
 #include "lib/loop.h"
 #include "lib/parse.h"
@@ -45,6 +46,7 @@ static struct {
 	const char *pool;	 /* NULL: the default; "none": no network */
 	uint16_t port_first, port_last;
 	const char *deny;
+	char *group; /* --group: its members may use the mount */
 } opt;
 
 static volatile bool exiting;
@@ -66,7 +68,8 @@ static void usage(FILE *f)
 	    "(10.254.0.0/22; none: no network)\n"
 	    "  --port-pool FIRST-LAST  host ports for net/in (60000-64999)\n"
 	    "  --deny-networks CIDR,.. outbound traffic refused unless net/out "
-	    "allows it\n");
+	    "allows it\n"
+	    "  --group NAME            its members may use the mount too\n");
 }
 
 static char *self_dir(void)
@@ -94,6 +97,7 @@ static int parse_options(int argc, char **argv)
 	    {"network-pool", required_argument, NULL, 'n'},
 	    {"port-pool", required_argument, NULL, 'p'},
 	    {"deny-networks", required_argument, NULL, 'D'},
+	    {"group", required_argument, NULL, 'g'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -120,6 +124,9 @@ static int parse_options(int argc, char **argv)
 		}
 		case 'i':
 			opt.init_path = xstrdup(optarg);
+			break;
+		case 'g':
+			opt.group = xstrdup(optarg);
 			break;
 		case 'm':
 			if (gfs_parse_u64(optarg, &opt.max_containers, &err) <
@@ -232,28 +239,6 @@ static int lock_depot(void)
 	return 0;
 }
 
-/* Unprivileged container root is a host uid without rights: it must be
- * able to walk from / to its files in the depot. */
-static bool depot_reachable(void)
-{
-	cleanup_free char *p = xstrdup(opt.depot);
-	for (char *s = strrchr(p, '/'); s && s > p; s = strrchr(p, '/')) {
-		*s = '\0';
-		struct stat st;
-		if (stat(p, &st) == 0 && !(st.st_mode & S_IXOTH)) {
-			fprintf(
-			    stderr,
-			    "gardenfs: %s is not searchable by others (mode "
-			    "%o): unprivileged containers could not reach "
-			    "their files in the depot; chmod o+x it or use "
-			    "another --depot\n",
-			    p, st.st_mode & 07777);
-			return false;
-		}
-	}
-	return true;
-}
-
 static bool id_base_unused(void)
 {
 	FILE *f = fopen("/etc/passwd", "re");
@@ -348,7 +333,7 @@ int main(int argc, char **argv)
 		    ID_BASE);
 		return 1;
 	}
-	if (lock_depot() < 0 || !depot_reachable())
+	if (lock_depot() < 0)
 		return 1;
 	raise_nofile();
 	make_instance();
@@ -430,11 +415,21 @@ int main(int argc, char **argv)
 	    .errors_path = errors,
 	};
 	gfs_tab_init();
+	if (gfs_access_setup(opt.group, &err) < 0) {
+		fprintf(stderr, "gardenfs: %s\n", err.msg);
+		return 1;
+	}
 
 	handle_stale_mount();
-	char *fargv[] = {argv[0], "-o", "fsname=gardenfs,subtype=gardenfs",
+	/* with --group: allow_other,default_permissions (gardenfs/access.c) */
+	const char *access = gfs_access_mount_opts();
+	char *fargv[] = {argv[0],
+			 "-o",
+			 "fsname=gardenfs,subtype=gardenfs",
+			 access ? "-o" : NULL,
+			 (char *)access,
 			 NULL};
-	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
+	struct fuse_args args = FUSE_ARGS_INIT(access ? 5 : 3, fargv);
 	gfs_se = fuse_session_new(&args, &gfs_ops, sizeof gfs_ops, NULL);
 	if (!gfs_se) {
 		fprintf(stderr, "gardenfs: fuse_session_new failed\n");

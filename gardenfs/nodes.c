@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gardenfs/access.h"
 #include "gardenfs/nodes.h"
 #include "lib/parse.h"
 #include "lib/spec.h"
@@ -130,6 +131,8 @@ static int destroy(const char *handle, struct later *l, gfs_err *err)
 	if (!c)
 		return gfs_error(err, ENOENT, "destroy: no container %s",
 				 handle);
+	if (gfs_access_destroy(l->req, c, err) < 0)
+		return gfs_error_wrap(err, "destroy %s", handle);
 	return gdn_destroy(c, destroyed, l, err);
 }
 
@@ -155,6 +158,11 @@ static int ctl_create(struct gfs_cmd *k, char **words, gfs_err *err)
 	int r = gfs_createspec_parse(words + 1, &spec, err);
 	if (r < 0)
 		return gfs_error_wrap(err, "create");
+	r = gfs_access_create(k->req, &spec, err);
+	if (r < 0) {
+		gfs_createspec_free(&spec);
+		return gfs_error_wrap(err, "create");
+	}
 	struct gdn_ctr *c;
 	struct later *l = later_new(k->req, k->fh, k->len);
 	r = gdn_create(&spec, created, l, &c, err);

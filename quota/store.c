@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -256,6 +257,34 @@ static int mount_image(const char *img, const char *path, gfs_err *err)
 	return 0;
 }
 
+/* The store holds image trees with setuid-root files and device nodes
+ * for privileged containers: never honoured from the store itself (the
+ * containers' overlays have their own mounts).  mount_image mounts it so;
+ * a store an older daemon mounted is remounted so, and checked. */
+static int harden_mount(int fd, const char *path, gfs_err *err)
+{
+	struct statvfs sv;
+	const unsigned long want = ST_NOSUID | ST_NODEV;
+	if (fstatvfs(fd, &sv) < 0)
+		return gfs_error_sys(err, errno, "statvfs %s", path);
+	if ((sv.f_flag & want) == want)
+		return 0;
+	unsigned long fl = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV;
+	if (sv.f_flag & ST_RDONLY)
+		fl |= MS_RDONLY;
+	if (sv.f_flag & ST_NOEXEC)
+		fl |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		fl |= MS_NOATIME;
+	if (mount(NULL, path, NULL, fl, NULL) < 0)
+		return gfs_error_sys(err, errno, "remounting %s nosuid,nodev",
+				     path);
+	if (fstatvfs(fd, &sv) < 0 || (sv.f_flag & want) != want)
+		return gfs_error(err, EIO, "%s is still not nosuid,nodev",
+				 path);
+	return 0;
+}
+
 static int enable_quota(int fd, const char *path, gfs_err *err)
 {
 	struct btrfs_ioctl_quota_ctl_args q = {.cmd = BTRFS_QUOTA_CTL_ENABLE};
@@ -305,6 +334,11 @@ int quota_store_open(const char *depot, uint64_t size, struct quota_store **out,
 	if (s->fd < 0) {
 		r = gfs_error_sys(err, errno, "opening %s", s->path);
 		goto fail;
+	}
+	if (s->img) {
+		r = harden_mount(s->fd, s->path, err);
+		if (r < 0)
+			goto fail;
 	}
 	if (!quota_is_btrfs(s->fd)) {
 		r = gfs_error(err, ENOTSUP,

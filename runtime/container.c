@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -54,6 +55,20 @@ int rt_setup(const struct rt_config *cfg, gfs_err *err)
 				 "runtime: need at least 65536 ids above 0");
 	if (access(cfg->init_path, X_OK) < 0)
 		return gfs_error_sys(err, errno, "init %s", cfg->init_path);
+	cleanup_free char *unpack = NULL;
+	if (cfg->unpack_path) {
+		unpack = xstrdup(cfg->unpack_path);
+	} else {
+		char exe[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		unpack = xasprintf("%s/gardenfs-unpack", exe);
+	}
+	if (rt_image_setup(unpack, err) < 0)
+		return gfs_error_wrap(err, "runtime");
 	free((char *)rt_cfg.depot);
 	free((char *)rt_cfg.init_path);
 	free((char *)rt_cfg.rootfs);
@@ -63,26 +78,33 @@ int rt_setup(const struct rt_config *cfg, gfs_err *err)
 	rt_cfg.init_path = xstrdup(cfg->init_path);
 	rt_cfg.rootfs = cfg->rootfs ? xstrdup(cfg->rootfs) : NULL;
 	rt_cfg.instance = xstrdup(cfg->instance);
+	rt_cfg.unpack_path = NULL; /* rt_image_setup keeps its own copy */
 
-	/* mkdir -p, each level traversable (0711): an unprivileged
-	 * container's root walks to its upper dir and image as a host
-	 * nobody */
+	/* The depot and everything in it are root's and 0700: it holds
+	 * image trees with setuid files (root's, or the shifted root's, which
+	 * is every unprivileged container's root), every container's files
+	 * and the init sockets.  Nobody but root walks it: an init opens its
+	 * layers while it is still the host's root (runtime/reaper.c). */
 	cleanup_free char *p = xstrdup(rt_cfg.depot);
 	for (char *s = p + 1;; s++) {
 		if (*s != '/' && *s)
 			continue;
 		char c = *s;
 		*s = '\0';
-		if (mkdir(p, 0711) < 0 && errno != EEXIST)
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
 			return gfs_error_sys(err, errno, "creating %s", p);
 		*s = c;
 		if (!c)
 			break;
 	}
-	if (stat(rt_cfg.depot, &st) < 0)
+	if (lstat(rt_cfg.depot, &st) < 0)
 		return gfs_error_sys(err, errno, "depot %s", rt_cfg.depot);
-	if ((st.st_mode & 0011) != 0011)
-		chmod(rt_cfg.depot, (st.st_mode & 07777) | 0011);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return gfs_error(err, EPERM,
+				 "depot %s is not a directory of ours",
+				 rt_cfg.depot);
+	if ((st.st_mode & 07777) != 0700 && chmod(rt_cfg.depot, 0700) < 0)
+		return gfs_error_sys(err, errno, "chmod 0700 %s", rt_cfg.depot);
 	/* before containers/ and images/: with a store they link into it */
 	if (rt_store_setup(&rt_cfg, err) < 0)
 		return -err->code;
@@ -90,9 +112,11 @@ int rt_setup(const struct rt_config *cfg, gfs_err *err)
 	for (size_t i = 0; i < 3; i++) {
 		cleanup_free char *d =
 		    xasprintf("%s/%s", rt_cfg.depot, subs[i]);
-		if (mkdir(d, i < 2 ? 0711 : 0700) < 0 && errno != EEXIST)
+		if (mkdir(d, 0700) < 0 && errno != EEXIST)
 			return gfs_error_sys(err, errno, "creating %s", d);
-		chmod(d, i < 2 ? 0711 : 0700);
+		/* depots of earlier versions had 0711 */
+		if (chmod(d, 0700) < 0)
+			return gfs_error_sys(err, errno, "chmod 0700 %s", d);
 	}
 	/* half-made image copies of a daemon that crashed */
 	cleanup_free char *images = xasprintf("%s/images", rt_cfg.depot);
@@ -691,18 +715,21 @@ static int connect_init(struct rt_ctr *c, gfs_err *err)
 	return r;
 }
 
+/* The init's socket: 0600 in the container's 0700 directory, so only
+ * root reaches it; the init checks each peer as well (init_serve). */
 static int listen_sock(const char *dir, gfs_err *err)
 {
-	struct sockaddr_un sa;
-	cleanup_close int dfd = -1;
-	int r = sock_path(dir, &sa, &dfd, err);
-	if (r < 0)
-		return r;
+	cleanup_close int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return gfs_error_sys(err, errno, "opening %s", dir);
 	cleanup_close int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return gfs_error_sys(err, errno, "socket");
-	if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 16) < 0)
-		return gfs_error_sys(err, errno, "binding %s/init.sock", dir);
+	if (rt_bind_private(s, dfd, "init.sock", err) < 0)
+		return gfs_error_wrap(err, "%s", dir);
+	if (listen(s, 16) < 0)
+		return gfs_error_sys(err, errno, "listening on %s/init.sock",
+				     dir);
 	return steal_fd(s);
 }
 
@@ -825,10 +852,28 @@ static int start_init(struct rt_ctr *c, const struct rt_create *spec,
 	 * now share.  The init forks nothing before it serves, and we say
 	 * hello (so nothing can ask it to spawn) only once cg_attach is
 	 * done, so every process of the container starts in its cgroups. */
-	if (write(mine, "g", 1) != 1 ||
-	    proto_send(mine, cfg.s, cfg.len, NULL, 0, NULL) < 0) {
-		r = gfs_error_sys(err, errno, "starting the init");
-		goto fail;
+	{
+		/* "g" names the layers, which the child opens before it
+		 * becomes the container's root (PROTO_INIT_LOWER_FD) */
+		sbuf go = SBUF_INIT;
+		proto_add(&go, "g");
+		proto_add(&go, pv->lower);
+		cleanup_free char *up = xasprintf("%s/data/upper", c->dir);
+		cleanup_free char *wk = xasprintf("%s/data/work", c->dir);
+		cleanup_free char *rf = xasprintf("%s/rootfs", c->dir);
+		proto_add(&go, up);
+		proto_add(&go, wk);
+		proto_add(&go, rf);
+		int k = go.len > PROTO_INIT_GO_MAX
+			    ? -ENAMETOOLONG
+			    : proto_send(mine, go.s, go.len, NULL, 0, NULL);
+		sbuf_free(&go);
+		if (k == 0)
+			k = proto_send(mine, cfg.s, cfg.len, NULL, 0, NULL);
+		if (k < 0) {
+			r = gfs_error_sys(err, -k, "starting the init");
+			goto fail;
+		}
 	}
 	r = cg_attach(c->cg, pid, err);
 	if (r < 0)
@@ -935,7 +980,7 @@ int rt_create(const struct rt_create *spec, struct rt_ctr **out, gfs_err *err)
 	c->created_ms = now_ms();
 	pv->rootfs = xstrdup(rootfs);
 
-	if (mkdir(c->dir, 0711) < 0) {
+	if (mkdir(c->dir, 0700) < 0) {
 		r = errno == EEXIST
 			? gfs_error(err, EEXIST, "container %s exists",
 				    spec->handle)

@@ -18,6 +18,11 @@ struct rt_image {
 	char *user;    /* from an OCI config, or NULL */
 };
 
+/* Once, before any image is unpacked: the gardenfs-unpack binary
+ * (absolute path), which unpacks every tarball and OCI layer in a child.
+ * ENOENT/EACCES when it cannot be run. */
+int rt_image_setup(const char *helper_path, gfs_err *err);
+
 /* spec: a directory, a tarball, or oci:DIR[:TAG].  cache: a directory for
  * unpacked and shifted trees (DEPOT/images).  shift: ids shifted by base
  * (count ids) for a user namespace. */

@@ -1,4 +1,5 @@
-/* Unpacking tarballs and OCI image layouts into the image cache.
+/* Unpacking tarballs and OCI image layouts into the image cache, the
+ * daemon's side.
  *
  * A tree is built in a hidden temporary directory of the cache (a btrfs
  * subvolume when the cache is on btrfs, so that it can be snapshotted
@@ -10,38 +11,53 @@
  * a later create from the same unchanged file opens nothing.  An OCI
  * image's key is its manifest's digest, which names every layer.
  *
- * Entries are made with *at() calls relative to the tree, never by
- * joining strings: names that are absolute or hold "..", parents that are
- * symlinks, hard links to outside the tree, and device nodes (unless
- * allowed) are refused with EINVAL and the entry's name. */
-#include <archive.h>
-#include <archive_entry.h>
+ * The daemon never reads an archive itself: each tarball or layer goes to
+ * a child, gardenfs-unpack (runtime/unpack/), with the temporary tree's
+ * descriptor, an output bound (the free space of the cache) and a time
+ * limit; a decompression bomb, a hostile archive or a bug in libarchive
+ * costs that child, which the worker waiting for it kills when it runs
+ * over.  What the daemon does read (index.json, manifests, configs: small
+ * JSON) and every file it hands over is opened without following
+ * symlinks inside a layout, without blocking, and checked to be a regular
+ * file before a byte of it is read: a FIFO, a socket or a device as an
+ * image or a blob fails at once. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
-#include <sys/xattr.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
 #include "quota/quota.h"
 #include "runtime/image_names.h"
+#include "runtime/image_proto.h"
 #include "runtime/image_unpack.h"
 #include "runtime/rt_priv.h"
 #include "runtime/sha256.h"
 
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
 /* index.json, manifests and configs are small; a bigger one is hostile */
 #define MAX_JSON (4 << 20)
 #define REF_NAME "org.opencontainers.image.ref.name"
+/* One archive may take this long to unpack; a legitimate image of
+ * gigabytes takes a minute. */
+#define UNPACK_TIME_LIMIT_MS (10 * 60 * 1000)
 
 #if defined(__x86_64__)
 #define OCI_ARCH "amd64"
@@ -53,522 +69,242 @@
 #define OCI_ARCH ""
 #endif
 
-/* The paths one OCI layer has made: its whiteouts hide lower layers'
- * files, never its own.  Open addressing; cap is a power of two. */
-struct strset {
-	char **v;
-	size_t n, cap;
-};
+static char *unpacker;
 
-static size_t str_hash(const char *s)
+int rt_image_setup(const char *helper_path, gfs_err *err)
 {
-	uint64_t h = 14695981039346656037ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (size_t)h;
-}
-
-static bool strset_has(const struct strset *s, const char *k)
-{
-	if (!s->cap)
-		return false;
-	for (size_t i = str_hash(k) & (s->cap - 1); s->v[i];
-	     i = (i + 1) & (s->cap - 1))
-		if (!strcmp(s->v[i], k))
-			return true;
-	return false;
-}
-
-static void strset_add(struct strset *s, const char *k)
-{
-	if (strset_has(s, k))
-		return;
-	if ((s->n + 1) * 2 > s->cap) {
-		struct strset g = {
-		    xcalloc(s->cap ? s->cap * 2 : 64, sizeof(char *)), 0,
-		    s->cap ? s->cap * 2 : 64};
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->v[i]) {
-				size_t j = str_hash(s->v[i]) & (g.cap - 1);
-				while (g.v[j])
-					j = (j + 1) & (g.cap - 1);
-				g.v[j] = s->v[i];
-				g.n++;
-			}
-		free(s->v);
-		*s = g;
-	}
-	size_t i = str_hash(k) & (s->cap - 1);
-	while (s->v[i])
-		i = (i + 1) & (s->cap - 1);
-	s->v[i] = xstrdup(k);
-	s->n++;
-}
-
-static void strset_free(struct strset *s)
-{
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof *s);
-}
-
-struct unpacker {
-	int root;	    /* the tree being built */
-	bool allow_devices; /* privileged: make device nodes */
-	bool saw_devices;   /* and some were made */
-	bool oci;	    /* entries are layer entries: whiteouts apply */
-	struct strset made; /* OCI: this layer's paths */
-	uint64_t entries;
-};
-
-static int sys_openat2(int dirfd, const char *path, uint64_t flags,
-		       uint64_t resolve)
-{
-	struct open_how how = {.flags = flags, .resolve = resolve};
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-}
-
-/* Opens directory path (clean, relative) of the tree, making missing
- * directories when create.  Symlinks and non-directories on the way are
- * refused: a well-formed image never writes through them, and a hostile
- * one uses them to escape. */
-static int open_dir(struct unpacker *u, const char *path, bool create,
-		    const char *entry, gfs_err *err)
-{
-	if (!*path) {
-		int fd = fcntl(u->root, F_DUPFD_CLOEXEC, 0);
-		return fd < 0 ? gfs_error_sys(err, errno, "dup") : fd;
-	}
-	int fd = sys_openat2(u->root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-			     RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-				 RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
-	if (fd >= 0)
-		return fd;
-	if (errno == ELOOP || errno == ENOTDIR || errno == EXDEV)
+	if (!helper_path || helper_path[0] != '/')
 		return gfs_error(err, EINVAL,
-				 "entry %s: %s is a symlink or not a directory",
-				 entry, path);
-	if (errno != ENOENT && errno != ENOSYS)
-		return gfs_error_sys(err, errno, "entry %s: opening %s", entry,
-				     path);
-	/* missing parents (or no openat2): one component at a time */
-	cleanup_free char *copy = xstrdup(path);
-	int cur = fcntl(u->root, F_DUPFD_CLOEXEC, 0);
-	if (cur < 0)
-		return gfs_error_sys(err, errno, "dup");
-	char *save = NULL;
-	for (char *c = strtok_r(copy, "/", &save); c;
-	     c = strtok_r(NULL, "/", &save)) {
-		if (create && mkdirat(cur, c, 0755) < 0 && errno != EEXIST) {
-			int e = errno;
-			close(cur);
-			return gfs_error_sys(err, e, "entry %s: mkdir %s",
-					     entry, c);
-		}
-		int next = openat(
-		    cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int e = errno;
-		close(cur);
-		if (next < 0 && (e == ELOOP || e == ENOTDIR))
-			return gfs_error(
-			    err, EINVAL,
-			    "entry %s: %s is a symlink or not a directory",
-			    entry, path);
-		if (next < 0)
-			return gfs_error_sys(err, e, "entry %s: opening %s",
-					     entry, path);
-		cur = next;
-	}
-	return cur;
-}
-
-static int owner(struct archive_entry *e, const char *entry, uid_t *uid,
-		 gid_t *gid, gfs_err *err)
-{
-	int64_t u = archive_entry_uid(e), g = archive_entry_gid(e);
-	if (u < 0 || u >= UINT32_MAX || g < 0 || g >= UINT32_MAX)
-		return gfs_error(err, EINVAL, "entry %s: bad owner %lld:%lld",
-				 entry, (long long)u, (long long)g);
-	*uid = (uid_t)u;
-	*gid = (gid_t)g;
+				 "the image unpacker's path must be absolute");
+	if (access(helper_path, X_OK) < 0)
+		return gfs_error_sys(err, errno, "image unpacker %s",
+				     helper_path);
+	free(unpacker);
+	unpacker = xstrdup(helper_path);
 	return 0;
 }
 
-/* Owner, then mode (a chown clears setuid bits), then extended attributes
- * (a chown clears file capabilities). */
-static int set_meta(int fd, struct archive_entry *e, const char *entry,
-		    gfs_err *err)
+static const char *type_name(mode_t m)
 {
-	uid_t uid;
-	gid_t gid;
-	if (owner(e, entry, &uid, &gid, err) < 0)
-		return -EINVAL;
-	if (fchown(fd, uid, gid) < 0 ||
-	    fchmod(fd, archive_entry_perm(e) & 07777) < 0)
-		return gfs_error_sys(err, errno, "entry %s: chown/chmod",
-				     entry);
-	const char *name;
-	const void *value;
-	size_t size;
-	archive_entry_xattr_reset(e);
-	while (archive_entry_xattr_next(e, &name, &value, &size) ==
-	       ARCHIVE_OK) {
-		/* attributes this file system cannot keep are dropped, as
-		 * tar does; anything else is an error */
-		if (fsetxattr(fd, name, value, size, 0) < 0 &&
-		    errno != ENOTSUP && errno != EPERM)
-			return gfs_error_sys(err, errno, "entry %s: xattr %s",
-					     entry, name);
+	switch (m & S_IFMT) {
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFCHR:
+	case S_IFBLK:
+		return "a device";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFLNK:
+		return "a symlink";
+	default:
+		return "not a regular file";
 	}
-	return 0;
 }
 
-static void set_times(int dfd, const char *name, struct archive_entry *e)
+/* A regular file, open for reading: first an O_PATH descriptor (which
+ * opens nothing: no FIFO blocks, no device acts), checked; then that very
+ * file reopened through it, O_NONBLOCK.  below >= 0: path is inside that
+ * directory (an OCI layout) and no symlink on the way is followed;
+ * AT_FDCWD: the image's own path, which may be the admin's symlink.
+ * what names it in reasons. */
+static int open_regular(int below, const char *path, const char *what,
+			gfs_err *err)
 {
-	struct timespec ts[2];
-	ts[1].tv_sec = archive_entry_mtime(e);
-	ts[1].tv_nsec = archive_entry_mtime_nsec(e);
-	ts[0] = ts[1];
-	utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW);
-}
-
-static int no_space(int e)
-{
-	return e == ENOSPC || e == EDQUOT;
-}
-
-static int write_file(struct unpacker *u, struct archive *a,
-		      struct archive_entry *e, int pfd, const char *base,
-		      const char *entry, gfs_err *err)
-{
-	(void)u;
-	cleanup_close int fd =
-	    openat(pfd, base,
-		   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return gfs_error_sys(err, errno, "entry %s: creating", entry);
-	for (;;) {
-		const void *buf;
-		size_t size;
-		la_int64_t off;
-		int r = archive_read_data_block(a, &buf, &size, &off);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN)
-			return gfs_error(err, EINVAL, "entry %s: %s", entry,
-					 archive_error_string(a));
-		/* blocks come with offsets: holes of sparse files stay holes */
-		for (size_t done = 0; done < size;) {
-			ssize_t w = pwrite(fd, (const char *)buf + done,
-					   size - done, off + (off_t)done);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0 && no_space(errno))
-				return gfs_error(err, ENOSPC,
-						 "entry %s: no space left for "
-						 "the image",
-						 entry);
-			if (w < 0)
-				return gfs_error_sys(
-				    err, errno, "entry %s: writing", entry);
-			done += (size_t)w;
-		}
-	}
-	if (archive_entry_size_is_set(e) &&
-	    ftruncate(fd, archive_entry_size(e)) < 0)
-		return gfs_error_sys(err, no_space(errno) ? ENOSPC : errno,
-				     "entry %s: sizing", entry);
-	int r = set_meta(fd, e, entry, err);
-	if (r < 0)
-		return r;
-	struct timespec ts[2];
-	ts[1].tv_sec = archive_entry_mtime(e);
-	ts[1].tv_nsec = archive_entry_mtime_nsec(e);
-	ts[0] = ts[1];
-	futimens(fd, ts);
-	return 0;
-}
-
-static int make_hardlink(struct unpacker *u, int pfd, const char *base,
-			 const char *target, const char *entry, gfs_err *err)
-{
-	char t[PATH_MAX];
-	if (rt_name_clean(target, t, sizeof t) < 0 || !*t)
-		return gfs_error(err, EINVAL,
-				 "entry %s: hard link to %s, outside the image",
-				 entry, target);
-	char *slash = strrchr(t, '/');
-	const char *tbase = slash ? slash + 1 : t;
-	if (slash)
-		*slash = '\0';
-	int tfd = open_dir(u, slash ? t : "", false, entry, err);
-	if (tfd == -ENOENT)
-		return gfs_error(err, EINVAL,
-				 "entry %s: hard link to missing %s", entry,
-				 target);
-	if (tfd < 0)
-		return tfd;
-	int r = linkat(tfd, tbase, pfd, base, 0);
-	int e = errno;
-	close(tfd);
-	if (r == 0)
-		return 0;
-	if (e == ENOENT || e == EPERM)
-		return gfs_error(err, EINVAL,
-				 "entry %s: hard link to missing or to a "
-				 "directory %s",
-				 entry, target);
-	return gfs_error_sys(err, no_space(e) ? ENOSPC : e, "entry %s: linking",
-			     entry);
-}
-
-/* Empties directory fd (path dir in the tree) of what lower layers put
- * there. */
-static int make_opaque(struct unpacker *u, int fd, const char *dir)
-{
-	int d2 = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = d2 < 0 ? NULL : fdopendir(d2);
-	if (!d) {
-		if (d2 >= 0)
-			close(d2);
-		return -errno;
-	}
-	struct dirent *de;
-	int r = 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		cleanup_free char *p = *dir
-					   ? xasprintf("%s/%s", dir, de->d_name)
-					   : xstrdup(de->d_name);
-		if (!strset_has(&u->made, p)) {
-			int k = rt_rm_tree_at(fd, de->d_name);
-			if (k < 0 && k != -ENOENT)
-				r = k;
-		}
-	}
-	closedir(d);
-	return r;
-}
-
-static int apply_whiteout(struct unpacker *u, const char *parent,
-			  const char *base, const char *entry, gfs_err *err)
-{
-	const char *target = NULL;
-	enum rt_whiteout kind = rt_whiteout_kind(base, &target);
-	if (kind == RT_WH_BAD)
-		return gfs_error(err, EINVAL, "entry %s: a bad whiteout",
-				 entry);
-	cleanup_close int pfd =
-	    open_dir(u, parent, kind == RT_WH_OPAQUE, entry, err);
-	if (pfd == -ENOENT)
-		return 0; /* nothing below to hide */
-	if (pfd < 0)
-		return pfd;
-	if (kind == RT_WH_OPAQUE) {
-		int r = make_opaque(u, pfd, parent);
-		return r < 0 ? gfs_error_sys(err, -r, "entry %s", entry) : 0;
-	}
-	cleanup_free char *p =
-	    *parent ? xasprintf("%s/%s", parent, target) : xstrdup(target);
-	if (strset_has(&u->made, p))
-		return 0;
-	int r = rt_rm_tree_at(pfd, target);
-	if (r < 0 && r != -ENOENT)
-		return gfs_error_sys(err, -r, "entry %s: deleting %s", entry,
-				     p);
-	return 0;
-}
-
-static int apply_entry(struct unpacker *u, struct archive *a,
-		       struct archive_entry *e, gfs_err *err)
-{
-	const char *entry = archive_entry_pathname(e);
-	char path[PATH_MAX];
-	int r;
-
-	if (!entry)
-		return gfs_error(err, EINVAL, "an entry with no readable name");
-	if (rt_name_clean(entry, path, sizeof path) < 0)
-		return gfs_error(err, EINVAL,
-				 "entry %s: absolute or with `..`: refused",
-				 entry);
-	u->entries++;
-	mode_t type = archive_entry_filetype(e);
-	const char *hl = archive_entry_hardlink(e);
-	if (!*path) {
-		/* the root itself: only its owner and mode */
-		if (type != AE_IFDIR || hl)
-			return gfs_error(err, EINVAL,
-					 "entry %s: the root must be a "
-					 "directory",
-					 entry);
-		return set_meta(u->root, e, entry, err);
-	}
-	char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
-	cleanup_free char *parent =
-	    slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup("");
-
-	if (u->oci && rt_whiteout_kind(base, NULL) != RT_WH_NONE)
-		return apply_whiteout(u, parent, base, entry, err);
-	if (!hl && (type == AE_IFCHR || type == AE_IFBLK) && !u->allow_devices)
-		return gfs_error(err, EINVAL,
-				 "entry %s: a device node, refused outside "
-				 "privileged containers",
-				 entry);
-
-	cleanup_close int pfd = open_dir(u, parent, true, entry, err);
-	if (pfd < 0)
-		return pfd;
-	struct stat st;
-	bool exists = fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	/* a later entry (or layer) replaces an earlier one, except that
-	 * directories merge */
-	if (exists && !(type == AE_IFDIR && !hl && S_ISDIR(st.st_mode))) {
-		r = rt_rm_tree_at(pfd, base);
-		if (r < 0)
-			return gfs_error_sys(err, -r, "entry %s: replacing",
-					     entry);
-		exists = false;
-	}
-	if (hl) {
-		r = make_hardlink(u, pfd, base, hl, entry, err);
-	} else if (type == AE_IFDIR) {
-		if (!exists && mkdirat(pfd, base, 0700) < 0)
-			return gfs_error_sys(err,
-					     no_space(errno) ? ENOSPC : errno,
-					     "entry %s: mkdir", entry);
-		cleanup_close int fd = openat(
-		    pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return gfs_error_sys(err, errno, "entry %s", entry);
-		/* times are not kept: entries below change them anyway */
-		r = set_meta(fd, e, entry, err);
-	} else if (type == AE_IFREG) {
-		r = write_file(u, a, e, pfd, base, entry, err);
-	} else if (type == AE_IFLNK) {
-		const char *target = archive_entry_symlink(e);
-		uid_t uid;
-		gid_t gid;
-		if (!target || !*target)
-			return gfs_error(err, EINVAL,
-					 "entry %s: symlink with no target",
-					 entry);
-		if (owner(e, entry, &uid, &gid, err) < 0)
-			return -EINVAL;
-		/* the target is kept as it is: it is only ever followed
-		 * inside the container's root */
-		if (symlinkat(target, pfd, base) < 0 ||
-		    fchownat(pfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-			return gfs_error_sys(err,
-					     no_space(errno) ? ENOSPC : errno,
-					     "entry %s: symlink", entry);
-		set_times(pfd, base, e);
-		r = 0;
-	} else if (type == AE_IFIFO || type == AE_IFCHR || type == AE_IFBLK) {
-		if (mknodat(pfd, base, type | 0600, archive_entry_rdev(e)) < 0)
-			return gfs_error_sys(err,
-					     no_space(errno) ? ENOSPC : errno,
-					     "entry %s: mknod", entry);
-		if (type != AE_IFIFO)
-			u->saw_devices = true;
-		cleanup_close int fd =
-		    openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		uid_t uid;
-		gid_t gid;
-		if (owner(e, entry, &uid, &gid, err) < 0)
-			return -EINVAL;
-		/* O_PATH: opening a fifo for real would block */
-		if (fd < 0 || fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0 ||
-		    fchmodat(pfd, base, archive_entry_perm(e) & 07777, 0) < 0)
-			return gfs_error_sys(err, errno,
-					     "entry %s: chown/chmod", entry);
-		set_times(pfd, base, e);
-		r = 0;
-	} else if (type == AE_IFSOCK) {
-		return 0; /* sockets mean nothing in an image */
+	int p;
+	if (below == AT_FDCWD) {
+		p = open(path, O_PATH | O_CLOEXEC);
 	} else {
-		return gfs_error(err, EINVAL, "entry %s: unknown type %o",
-				 entry, (unsigned)type);
+		struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				       .resolve = RESOLVE_BENEATH |
+						  RESOLVE_NO_SYMLINKS |
+						  RESOLVE_NO_MAGICLINKS};
+		p = (int)syscall(SYS_openat2, below, path, &how, sizeof how);
 	}
-	if (r < 0)
-		return r;
-	if (u->oci)
-		strset_add(&u->made, path);
+	if (p < 0)
+		return errno == ELOOP || errno == EXDEV
+			   ? gfs_error(err, EINVAL,
+				       "%s: %s is or goes through a symlink; "
+				       "refused",
+				       what, path)
+			   : gfs_error_sys(err, errno, "%s: %s", what, path);
+	cleanup_close int pfd = p;
+	struct stat st, st2;
+	if (fstat(pfd, &st) < 0)
+		return gfs_error_sys(err, errno, "%s: %s", what, path);
+	if (!S_ISREG(st.st_mode))
+		return gfs_error(err, EINVAL, "%s: %s is %s; refused", what,
+				 path, type_name(st.st_mode));
+	char self[64];
+	snprintf(self, sizeof self, "/proc/self/fd/%d", pfd);
+	int fd = open(self, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return gfs_error_sys(err, errno, "%s: %s", what, path);
+	if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev ||
+	    st2.st_ino != st.st_ino || !S_ISREG(st2.st_mode)) {
+		close(fd);
+		return gfs_error(err, EIO, "%s: %s changed while opened", what,
+				 path);
+	}
+	return fd;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Starts gardenfs-unpack on archive (a regular file), into the tree root,
+ * the way runtime/stream.c starts gardenfs-stream: posix_spawn, exactly
+ * the descriptors it needs, an empty environment, signals as new.  *st
+ * gets the read end of its status pipe. */
+static int unpacker_spawn(int archive, int root, bool oci, bool devices,
+			  uint64_t limit, const char *what, pid_t *pid, int *st,
+			  gfs_err *err)
+{
+	int sp[2];
+	if (!unpacker)
+		return gfs_error(err, ENOENT,
+				 "no image unpacker (rt_image_setup)");
+	if (pipe2(sp, O_CLOEXEC) < 0)
+		return gfs_error_sys(err, errno, "pipe");
+	/* above the child's 0..3, so that its dup2s clobber no source */
+	int a = fcntl(archive, F_DUPFD_CLOEXEC, 10);
+	int w = fcntl(sp[1], F_DUPFD_CLOEXEC, 10);
+	int t = fcntl(root, F_DUPFD_CLOEXEC, 10);
+	close(sp[1]);
+	char *argv[] = {
+	    "gardenfs-unpack",
+	    xasprintf("oci=%d", oci ? 1 : 0),
+	    xasprintf("devices=%d", devices ? 1 : 0),
+	    xasprintf("limit=%llu", (unsigned long long)limit),
+	    xasprintf("limit_ms=%d", UNPACK_TIME_LIMIT_MS),
+	    xasprintf("ppid=%d", (int)getpid()),
+	    /* last, so that nothing in it can pass for another argument */
+	    xasprintf("what=%s", what),
+	    NULL,
+	};
+	char *envp[] = {NULL};
+	int e = a < 0 || w < 0 || t < 0 ? errno : 0;
+	if (e == 0) {
+		posix_spawn_file_actions_t fa;
+		posix_spawnattr_t at;
+		sigset_t none, all;
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, a, RT_UNPACK_ARCHIVE_FD);
+		posix_spawn_file_actions_adddup2(&fa, w, RT_UNPACK_STATUS_FD);
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY,
+						 0);
+		posix_spawn_file_actions_adddup2(&fa, t, RT_UNPACK_ROOT_FD);
+		posix_spawn_file_actions_addclosefrom_np(&fa,
+							 RT_UNPACK_ROOT_FD + 1);
+		posix_spawnattr_init(&at);
+		/* the daemon blocks signals for its signalfd and ignores
+		 * SIGPIPE; the child starts with neither */
+		sigemptyset(&none);
+		sigfillset(&all);
+		posix_spawnattr_setsigmask(&at, &none);
+		posix_spawnattr_setsigdefault(&at, &all);
+		posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+						  POSIX_SPAWN_SETSIGDEF);
+		e = posix_spawn(pid, unpacker, &fa, &at, argv, envp);
+		posix_spawn_file_actions_destroy(&fa);
+		posix_spawnattr_destroy(&at);
+	}
+	for (size_t i = 1; argv[i]; i++)
+		free(argv[i]);
+	if (a >= 0)
+		close(a);
+	if (w >= 0)
+		close(w);
+	if (t >= 0)
+		close(t);
+	if (e) {
+		close(sp[0]);
+		return gfs_error_sys(err, e, "starting %s", unpacker);
+	}
+	*st = sp[0];
 	return 0;
 }
 
-/* The archive's bytes, hashed on their way to libarchive. */
-struct source {
-	int fd;
-	struct sha256 sha;
-	char buf[1 << 16];
-};
-
-static la_ssize_t source_read(struct archive *a, void *p, const void **out)
+/* Runs the unpacker on one archive and waits (a worker may) for its
+ * verdict, killing it at the time limit.  The daemon's loop reaps any
+ * child of ours, so the exit status may be gone: the verdict is what the
+ * child says on its pipe, and a pipe that ends without one is a crash. */
+static int run_unpacker(int archive, int root, bool oci, bool devices,
+			uint64_t limit, const char *what,
+			struct rt_unpack_verdict *v, gfs_err *err)
 {
-	struct source *s = p;
-	ssize_t n;
-	do
-		n = read(s->fd, s->buf, sizeof s->buf);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		archive_set_error(a, errno, "read: %s", strerror(errno));
-		return -1;
-	}
-	sha256_update(&s->sha, s->buf, (size_t)n);
-	*out = s->buf;
-	return n;
-}
-
-/* Applies the archive on fd to the tree; hex gets the sha256 of all of the
- * file's bytes.  what names it in reasons. */
-static int extract(struct unpacker *u, int fd, const char *what, char hex[65],
-		   gfs_err *err)
-{
-	struct source *src = xmalloc(sizeof *src);
-	src->fd = fd;
-	sha256_init(&src->sha);
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	int r = 0, k;
-
-	archive_read_support_filter_all(a);
-	/* images are tarballs (ustar, pax, GNU): no other reader (mtree,
-	 * cpio, iso, zip, rar, 7z) is ever given hostile bytes */
-	archive_read_support_format_tar(a);
-	if (archive_read_open(a, src, NULL, source_read, NULL) != ARCHIVE_OK) {
-		r = gfs_error(err, EINVAL, "%s: %s", what,
-			      archive_error_string(a));
-		goto out;
-	}
-	while ((k = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
-	       k == ARCHIVE_WARN) {
-		r = apply_entry(u, a, e, err);
-		if (r < 0) {
-			gfs_error_wrap(err, "%s", what);
-			goto out;
+	pid_t pid = -1;
+	int st = -1;
+	int r = unpacker_spawn(archive, root, oci, devices, limit, what, &pid,
+			       &st, err);
+	if (r < 0)
+		return r;
+	/* our child for as long as its pipe is open: it has no way to pass
+	 * its end on (no fork, no sockets), so a pidfd made now names it
+	 * whenever we would kill it */
+	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	char buf[RT_UNPACK_RECORD_MAX + 1];
+	size_t len = 0;
+	uint64_t deadline = mono_ms() + UNPACK_TIME_LIMIT_MS + 5000;
+	bool timed_out = false, overlong = false;
+	for (;;) {
+		uint64_t now = mono_ms();
+		if (now >= deadline) {
+			timed_out = true;
+			break;
+		}
+		struct pollfd pf = {st, POLLIN, 0};
+		int n = poll(&pf, 1, (int)(deadline - now));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			continue;
+		ssize_t k = read(st, buf + len, sizeof buf - 1 - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		len += (size_t)k;
+		if (len == sizeof buf - 1) {
+			overlong = true;
+			break;
 		}
 	}
-	if (k != ARCHIVE_EOF) {
-		r = gfs_error(err, EINVAL, "%s: %s", what,
-			      archive_error_string(a));
-		goto out;
+	close(st);
+	if ((timed_out || overlong) && pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	if (pidfd >= 0) {
+		/* it is dead or dying: reap it, unless the loop did */
+		struct pollfd pf = {pidfd, POLLIN, 0};
+		poll(&pf, 1, 5000);
+		waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG);
 	}
-	/* what libarchive did not need (padding after the end marker) is
-	 * part of the content too */
-	const void *dummy;
-	while ((k = (int)source_read(a, src, &dummy)) > 0)
-		;
-	if (k < 0)
-		r = gfs_error_sys(err, errno, "reading %s", what);
-	sha256_hex(&src->sha, hex);
-out:
-	archive_read_free(a);
-	free(src);
-	return r;
+	if (timed_out)
+		return gfs_error(err, ETIMEDOUT,
+				 "%s: unpacking took longer than %d s; killed",
+				 what, UNPACK_TIME_LIMIT_MS / 1000);
+	if (overlong)
+		return gfs_error(err, EPROTO,
+				 "%s: the image unpacker said too much", what);
+	if (len == 0) {
+		if (si.si_pid > 0 && si.si_code != CLD_EXITED)
+			return gfs_error(err, EIO,
+					 "%s: the image unpacker died of "
+					 "signal %d",
+					 what, si.si_status);
+		return gfs_error(err, EIO,
+				 "%s: the image unpacker ended without a "
+				 "verdict",
+				 what);
+	}
+	return rt_unpack_record_parse(buf, len, v, err);
 }
 
 static uint64_t free_bytes(int fd)
@@ -680,17 +416,17 @@ static char *memo_name(const struct stat *st)
 static int unpack_tarball(const char *spec, int cfd, const char *cache,
 			  bool allow_devices, char **dir, gfs_err *err)
 {
-	cleanup_close int fd = open(spec, O_RDONLY | O_CLOEXEC);
+	cleanup_free char *what = xasprintf("image %s", spec);
+	cleanup_close int fd = open_regular(AT_FDCWD, spec, "image", err);
 	if (fd < 0)
-		return gfs_error_sys(err, errno, "image %s", spec);
+		return err->code == EINVAL
+			   ? gfs_error_wrap(err,
+					    "not a directory, an archive or "
+					    "oci:DIR[:TAG]")
+			   : fd;
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return gfs_error_sys(err, errno, "image %s", spec);
-	if (!S_ISREG(st.st_mode))
-		return gfs_error(err, EINVAL,
-				 "image %s is not a directory, an archive or "
-				 "oci:DIR[:TAG]",
-				 spec);
 
 	cleanup_free char *memo = memo_name(&st);
 	char hex[65];
@@ -705,27 +441,29 @@ static int unpack_tarball(const char *spec, int cfd, const char *cache,
 	if (r < 0)
 		return r;
 
-	struct unpacker u = {.allow_devices = allow_devices};
 	cleanup_free char *tmp = NULL;
-	r = tmp_make(cfd, cache, &tmp, &u.root, err);
+	int root = -1;
+	r = tmp_make(cfd, cache, &tmp, &root, err);
 	if (r < 0)
 		return gfs_error_wrap(err, "image %s", spec);
-	r = extract(&u, fd, spec, hex, err);
-	if (r == 0 && u.entries == 0)
+	struct rt_unpack_verdict v;
+	r = run_unpacker(fd, root, false, allow_devices, free_bytes(cfd), what,
+			 &v, err);
+	if (r == 0 && v.entries == 0)
 		r = gfs_error(err, EINVAL,
 			      "image %s: an archive with no entries", spec);
-	close(u.root);
+	close(root);
 	if (r < 0) {
 		tmp_drop(cfd, tmp);
-		if (err && err->code == EINVAL && !strstr(err->msg, "entry"))
-			gfs_error_wrap(err,
-				       "image %s is not a directory or an "
-				       "archive libarchive reads",
-				       spec);
+		if (err->code == EINVAL && !strstr(err->msg, "entry"))
+			gfs_error_wrap(err, "not a directory or an archive "
+					    "gardenfs reads (tar: plain, gzip, "
+					    "bzip2, xz, zstd)");
 		return r;
 	}
+	memcpy(hex, v.hex, sizeof hex);
 	cleanup_free char *name =
-	    u.saw_devices ? xasprintf("%s-dev", hex) : xstrdup(hex);
+	    v.devices ? xasprintf("%s-dev", hex) : xstrdup(hex);
 	r = tmp_commit(cfd, cache, tmp, name, err);
 	if (r < 0)
 		return r;
@@ -739,11 +477,9 @@ static int unpack_tarball(const char *spec, int cfd, const char *cache,
 static json_t *load_json(int dfd, const char *path, const char *digest,
 			 gfs_err *err)
 {
-	cleanup_close int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		gfs_error_sys(err, errno, "%s", path);
+	cleanup_close int fd = open_regular(dfd, path, "layout", err);
+	if (fd < 0)
 		return NULL;
-	}
 	sbuf b = SBUF_INIT;
 	char chunk[65536];
 	ssize_t n;
@@ -911,8 +647,11 @@ static int read_config(json_t *config, struct rt_image *cfg, gfs_err *err)
 	return 0;
 }
 
-static int apply_layer(struct unpacker *u, int lfd, json_t *desc, size_t i,
-		       gfs_err *err)
+/* One layer, unpacked by a child into the tree root (whiteouts apply to
+ * what the layers before made); devices says whether one made a device
+ * node. */
+static int apply_layer(int lfd, int root, int cfd, bool allow_devices,
+		       json_t *desc, size_t i, bool *devices, gfs_err *err)
 {
 	cleanup_free char *what = xasprintf("layer %zu", i);
 	const char *media = jstr(desc, "mediaType");
@@ -924,17 +663,18 @@ static int apply_layer(struct unpacker *u, int lfd, json_t *desc, size_t i,
 	cleanup_free char *p = blob_path(desc, what, err);
 	if (!p)
 		return -EINVAL;
-	cleanup_close int fd = openat(lfd, p, O_RDONLY | O_CLOEXEC);
+	cleanup_close int fd = open_regular(lfd, p, what, err);
 	if (fd < 0)
-		return gfs_error_sys(err, errno, "%s: %s", what, p);
-	char hex[65];
-	strset_free(&u->made);
-	int r = extract(u, fd, what, hex, err);
+		return fd;
+	struct rt_unpack_verdict v;
+	int r = run_unpacker(fd, root, true, allow_devices, free_bytes(cfd),
+			     what, &v, err);
 	if (r < 0)
 		return r;
-	if (strcmp(hex, jstr(desc, "digest") + 7) != 0)
+	if (strcmp(v.hex, jstr(desc, "digest") + 7) != 0)
 		return gfs_error(err, EINVAL,
 				 "%s: content does not match its digest", what);
+	*devices = *devices || v.devices;
 	return 0;
 }
 
@@ -957,14 +697,15 @@ static int unpack_oci(const char *spec, int cfd, const char *cache,
 	if (!*layout || (tag && !*tag))
 		return gfs_error(err, EINVAL, "image %s: want oci:DIR[:TAG]",
 				 spec);
-	cleanup_close int lfd =
-	    open(layout, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* O_PATH: a FIFO named as the layout is never opened */
+	cleanup_close int lfd = open(layout, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (lfd < 0)
 		return gfs_error_sys(err, errno, "image %s", spec);
 
 	json_t *index = NULL, *nested = NULL, *manifest = NULL, *config = NULL;
-	struct unpacker u = {.allow_devices = allow_devices, .oci = true};
 	cleanup_free char *tmp = NULL;
+	int root = -1;
+	bool devices = false;
 	int r = -EINVAL;
 	index = load_json(lfd, "index.json", NULL, err);
 	if (!index)
@@ -1006,22 +747,23 @@ static int unpack_oci(const char *spec, int cfd, const char *cache,
 		r = room_for(cfd, cache, need, spec, err);
 		if (r < 0)
 			goto out;
-		r = tmp_make(cfd, cache, &tmp, &u.root, err);
+		r = tmp_make(cfd, cache, &tmp, &root, err);
 		if (r < 0)
 			goto out;
 		json_array_foreach(layers, i, l)
 		{
-			r = apply_layer(&u, lfd, l, i, err);
+			r = apply_layer(lfd, root, cfd, allow_devices, l, i,
+					&devices, err);
 			if (r < 0)
 				break;
 		}
-		close(u.root);
+		close(root);
 		if (r < 0) {
 			tmp_drop(cfd, tmp);
 			goto out;
 		}
 		cleanup_free char *name =
-		    u.saw_devices ? xasprintf("%s-dev", key) : xstrdup(key);
+		    devices ? xasprintf("%s-dev", key) : xstrdup(key);
 		r = tmp_commit(cfd, cache, tmp, name, err);
 		if (r < 0)
 			goto out;
@@ -1036,7 +778,6 @@ out:
 	/* every failure above filled err; its code is the one to return */
 	if (r < 0)
 		r = gfs_error_wrap(err, "image %s", spec);
-	strset_free(&u.made);
 	json_decref(config);
 	json_decref(manifest);
 	json_decref(nested);

@@ -49,6 +49,20 @@
 /* Fixed fds of gardenfs-init at exec time. */
 #define PROTO_INIT_SYNC_FD   3
 #define PROTO_INIT_LISTEN_FD 4
+/* The directories its root is made of, O_PATH, opened in its own mount
+ * namespace before it became the container's root (runtime/reaper.c): the
+ * image (the overlay's lower dir), data/upper, data/work and the mount
+ * point rootfs/.  The depot is root's and 0700: the container's root
+ * could not walk to them by path.  The init closes them once mounted. */
+#define PROTO_INIT_LOWER_FD  5
+#define PROTO_INIT_UPPER_FD  6
+#define PROTO_INIT_WORK_FD   7
+#define PROTO_INIT_ROOTFS_FD 8
+#define PROTO_INIT_NLAYERS   4
+/* The first packet on the sync socket, once the id maps are written:
+ *   g LOWER UPPER WORK ROOTFS      (absolute paths, in this order)
+ * read by the clone child before it execs the init. */
+#define PROTO_INIT_GO_MAX (4 * 4096 + 16)
 
 /* The init's config comes as one packet on the sync socket, not on its
  * command line, so that the container's ps shows no host path:
@@ -111,7 +125,8 @@ static inline bool proto_num(const char *s, unsigned long long max,
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
 			return false;
-		if (v > (max - (unsigned)(*s - '0')) / 10)
+		unsigned d = (unsigned)(*s - '0');
+		if (d > max || v > (max - d) / 10)
 			return false;
 		v = v * 10 + (unsigned)(*s - '0');
 	}

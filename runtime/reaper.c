@@ -14,8 +14,13 @@
  *   daemon -> reaper: clone FLAGS USERNS + fds sync, listen, exe, null
  *   reaper -> daemon: pid PID + fd pidfd | error ERRNO REASON
  * The clone child is the init-to-be: it waits on the sync socket for its id
- * maps and cgroup, becomes root of its user namespace and execs
- * gardenfs-init (see init_child). */
+ * maps ("g" with the paths of its layers, which it opens while it is still
+ * the host's root), becomes root of its user namespace and execs
+ * gardenfs-init (see init_child).
+ *
+ * DEPOT/reaper.sock is 0600 in the 0700 depot, whatever the daemon's
+ * umask, and the reaper talks only to peers of its own uid (SO_PEERCRED):
+ * whoever can clone an init can run anything as root. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -44,8 +49,51 @@
 
 #define REAPER_MAX_CONNS 16
 
+/* The layers of the container's root, opened by the child below while it
+ * is still the host's root: the depot is root's and 0700, and the
+ * container's root, which the child becomes before it execs the init,
+ * cannot walk it.  The daemon's "g" packet names them (runtime/proto.h);
+ * they land on PROTO_INIT_LOWER_FD.. in the child's own mount namespace,
+ * where overlayfs and move_mount want them.  No capability is used: the
+ * child's uid is still kuid 0, so the owner's bits let it through, while
+ * its capabilities already belong to the new user namespace.
+ * Async-signal-safe calls only. */
+static int open_layers(const char *buf, size_t len)
+{
+	const char *f[PROTO_INIT_NLAYERS];
+	int fd[PROTO_INIT_NLAYERS];
+	size_t n = 0, i = 2; /* past "g\0" */
+
+	if (len < 2 || buf[0] != 'g' || buf[1] != '\0' || buf[len - 1] != '\0')
+		return -EPROTO;
+	while (i < len && n < PROTO_INIT_NLAYERS) {
+		f[n++] = buf + i;
+		while (buf[i])
+			i++;
+		i++;
+	}
+	if (n != PROTO_INIT_NLAYERS)
+		return -EPROTO;
+	for (i = 0; i < n; i++) {
+		int o =
+		    open(f[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* above every fd we keep, so that the dup2s below clobber
+		 * nothing of ours */
+		fd[i] = o < 0 ? -1 : fcntl(o, F_DUPFD_CLOEXEC, 64);
+		int e = errno;
+		if (o >= 0)
+			close(o);
+		if (fd[i] < 0)
+			return o < 0 ? -e : -EMFILE;
+	}
+	for (i = 0; i < n; i++)
+		if (dup2(fd[i], PROTO_INIT_LOWER_FD + (int)i) < 0)
+			return -errno;
+	return 0;
+}
+
 /* The cloned child: async-signal-safe calls only, then exec of
- * gardenfs-init.  Every fd but the two it needs is closed at exec, so
+ * gardenfs-init.  Every fd but the ones it needs is closed at exec, so
  * nothing of the host leaks in; its config follows on the sync socket, so
  * its argv and environment hold nothing. */
 static __attribute__((noreturn)) void init_child(int sync, int lsock, int exefd,
@@ -53,7 +101,7 @@ static __attribute__((noreturn)) void init_child(int sync, int lsock, int exefd,
 {
 	static char *const argv[] = {"gardenfs-init", NULL};
 	static char *const envp[] = {NULL};
-	char c;
+	static char go[PROTO_INIT_GO_MAX];
 	int a = fcntl(sync, F_DUPFD, 10);
 	int b = fcntl(lsock, F_DUPFD, 10);
 	int e = fcntl(exefd, F_DUPFD_CLOEXEC, 10);
@@ -67,9 +115,17 @@ static __attribute__((noreturn)) void init_child(int sync, int lsock, int exefd,
 	dup2(b, PROTO_INIT_LISTEN_FD);
 	syscall(SYS_close_range, PROTO_INIT_LISTEN_FD + 1, ~0U,
 		CLOSE_RANGE_CLOEXEC);
-	/* wait for our id maps and cgroup */
-	if (read(PROTO_INIT_SYNC_FD, &c, 1) != 1)
+	/* wait for our id maps and cgroup: "g" and the layers' paths */
+	ssize_t len = recv(PROTO_INIT_SYNC_FD, go, sizeof go, 0);
+	if (len <= 0)
 		_exit(126);
+	if (open_layers(go, (size_t)len) < 0) {
+		static const char m[] = "error 13 gardenfs-init: cannot open "
+					"the container's image and upper "
+					"directories in the depot";
+		send(PROTO_INIT_SYNC_FD, m, sizeof m - 1, MSG_NOSIGNAL);
+		_exit(126);
+	}
 	/* Our ids are still the host's root, which the new namespace does not
 	 * map; become its root (raw syscalls). */
 	if (userns && (syscall(SYS_setgroups, 0, NULL) < 0 ||
@@ -254,6 +310,32 @@ static int sock_addr(const char *depot, struct sockaddr_un *sa, int *dfd,
 	return 0;
 }
 
+int rt_bind_private(int s, int dfd, const char *name, gfs_err *err)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dfd,
+		 name);
+	if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0)
+		return gfs_error_sys(err, errno, "binding %s", name);
+	/* The umask is the whole process's, and other threads make files
+	 * meanwhile: the mode is set after the bind instead, before anyone
+	 * may connect (no listen yet; the 0700 directory keeps everyone else
+	 * out in between), and checked. */
+	if (fchmodat(dfd, name, 0600, 0) < 0 ||
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return gfs_error_sys(err, errno, "chmod %s", name);
+	if (!S_ISSOCK(st.st_mode) || (st.st_mode & 07777) != 0600 ||
+	    st.st_uid != geteuid())
+		return gfs_error(err, EPERM,
+				 "%s is not a socket of ours with mode 0600",
+				 name);
+	return 0;
+}
+
 static int try_connect(const struct sockaddr_un *sa)
 {
 	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -285,11 +367,10 @@ int rt_reaper_setup(const char *depot, gfs_err *err)
 	cleanup_close int l = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (l < 0)
 		return gfs_error_sys(err, errno, "socket");
-	mode_t old = umask(0077);
-	r = bind(l, (struct sockaddr *)&sa, sizeof sa);
-	umask(old);
-	if (r < 0 || listen(l, 8) < 0)
-		return gfs_error_sys(err, errno, "binding %s", path);
+	if (rt_bind_private(l, dfd, "reaper.sock", err) < 0)
+		return gfs_error_wrap(err, "%s", path);
+	if (listen(l, 8) < 0)
+		return gfs_error_sys(err, errno, "listening on %s", path);
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return gfs_error_sys(err, errno, "socketpair");

@@ -55,6 +55,8 @@ struct rt_config {
 	uid_t id_base; /* host uid and gid that container root maps to */
 	uint32_t id_count;   /* ids mapped from id_base (>= 65536) */
 	uint64_t store_size; /* bytes of DEPOT/store.img when not on btrfs */
+	/* the gardenfs-unpack binary; NULL: next to the running program */
+	const char *unpack_path;
 };
 
 /* Once at start: checks the config, makes the depot, probes cgroups, opens

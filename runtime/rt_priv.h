@@ -80,6 +80,10 @@ int rt_rm_tree_at(int dfd, const char *name);
 /* Field 22 of /proc/PID/stat: tells a pid from its reuse. */
 int rt_starttime(pid_t pid, unsigned long long *out);
 
+/* Binds unix socket s to name in directory dfd with mode 0600, whatever
+ * the umask (the init's and the reaper's sockets). */
+int rt_bind_private(int s, int dfd, const char *name, gfs_err *err);
+
 /* The reaper (runtime/reaper.c): connects to the depot's, or starts one
  * (a fork: call before any thread exists). */
 int rt_reaper_setup(const char *depot, gfs_err *err);

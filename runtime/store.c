@@ -32,9 +32,10 @@ static int link_into_store(const char *depot, const char *name, gfs_err *err)
 {
 	cleanup_free char *target =
 	    xasprintf("%s/%s", quota_store_path(store), name);
-	if (mkdir(target, 0711) < 0 && errno != EEXIST)
+	if (mkdir(target, 0700) < 0 && errno != EEXIST)
 		return gfs_error_sys(err, errno, "creating %s", target);
-	chmod(target, 0711);
+	if (chmod(target, 0700) < 0)
+		return gfs_error_sys(err, errno, "chmod 0700 %s", target);
 	cleanup_free char *link = xasprintf("%s/%s", depot, name);
 	cleanup_free char *rel = xasprintf("store/%s", name);
 	struct stat st;
@@ -57,8 +58,14 @@ int rt_store_setup(const struct rt_config *cfg, gfs_err *err)
 	int r = quota_store_open(cfg->depot, cfg->store_size, &store, err);
 	if (r < 0)
 		return gfs_error_wrap(err, "disk store");
-	/* container root (a mapped uid) walks through it to its upper dir */
-	chmod(quota_store_path(store), 0711);
+	/* root's alone, like the depot (see rt_setup) */
+	if (chmod(quota_store_path(store), 0700) < 0) {
+		r = gfs_error_sys(err, errno, "chmod 0700 %s",
+				  quota_store_path(store));
+		quota_store_close(store, false, GFS_IGNORE);
+		store = NULL;
+		return r;
+	}
 	r = link_into_store(cfg->depot, "containers", err);
 	if (r == 0)
 		r = link_into_store(cfg->depot, "images", err);
@@ -89,14 +96,15 @@ int rt_store_ctr_dir(const char *dir, gfs_err *err)
 {
 	cleanup_free char *data = xasprintf("%s/data", dir);
 	if (!store)
-		return mkdir(data, 0711) < 0
+		return mkdir(data, 0700) < 0
 			   ? gfs_error_sys(err, errno, "creating %s", data)
 			   : 0;
 	cleanup_free char *name = subvol_name(dir);
 	int r = quota_subvol_create(store, name, NULL, err);
 	if (r < 0)
 		return r;
-	chmod(data, 0711);
+	if (chmod(data, 0700) < 0)
+		return gfs_error_sys(err, errno, "chmod 0700 %s", data);
 	return 0;
 }
 

@@ -3,14 +3,16 @@
  * errno name and reason.  tests/image-smoke.sh runs the cases.  Build:
  *   gcc -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -I. \
  *       -o /tmp/image-smoke tests/image-smoke.c runtime/image_unpack.c \
- *       runtime/image.c \
+ *       runtime/image.c runtime/image_proto.c runtime/fsutil.c \
  *       quota/store.c lib/err.c lib/buf.c $(pkg-config --cflags --libs \
- *       libarchive jansson)
- *   /tmp/image-smoke SPEC CACHE [devices]  */
+ *       jansson)
+ *   /tmp/image-smoke SPEC CACHE [devices]
+ * The archives go to build/gardenfs-unpack (or $GFS_UNPACK). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/image.h"
 #include "runtime/image_unpack.h"
 
 int main(int argc, char **argv)
@@ -22,6 +24,13 @@ int main(int argc, char **argv)
 	struct rt_image cfg = {0};
 	char *dir = NULL;
 	gfs_err err = {0};
+	const char *helper = getenv("GFS_UNPACK");
+	char *def = realpath("build/gardenfs-unpack", NULL);
+	if (rt_image_setup(helper ? helper : def ? def : "?", &err) < 0) {
+		printf("error %s: %s\n", strerrorname_np(err.code), err.msg);
+		return 1;
+	}
+	free(def);
 	bool devices = argc > 3 && !strcmp(argv[3], "devices");
 	int r = rt_image_unpack2(argv[1], argv[2], devices, &dir, &cfg, &err);
 	if (r < 0) {

@@ -139,7 +139,7 @@ has_key() { tmo cat "$1" | awk -v k="$2" '{ key=$0; sub(/ .*/,"",key) } key==k {
 #   KIND  str: DATA as given; size: DATA bytes of junk; hex: DATA is hex
 # Prints `OK` or the errno name (e.g. `EINVAL`) on the first line.
 gfs_io() {
-	tmo python3 - "$@" <<'EOF'
+	tmo ${GFS_PY:-python3} - "$@" <<'EOF'
 import errno, os, sys
 mode, path, kind, data = sys.argv[1:5]
 if kind == "str":
@@ -389,6 +389,54 @@ gfs_restart() {
 	gfs_start "$@"
 }
 
+# ---------------------------------------------------------------- other users
+
+# gfs_users: makes, for this test only, a group $GFS_GROUP with one member
+# $GFS_MEMBER and a user $GFS_OTHER who is not in it (unique names, no home,
+# primary group nogroup); gfs_cleanup removes them.  Never touches an
+# existing account.
+GFS_GROUP=
+GFS_MADE_USERS=
+gfs_users() {
+	gfs_setup
+	command -v useradd >/dev/null && command -v runuser >/dev/null ||
+		skip "needs useradd and runuser"
+	[ -x /usr/bin/python3 ] || skip "needs /usr/bin/python3"
+	local base=gfst$$
+	GFS_MEMBER=${base}m GFS_OTHER=${base}o
+	getent group "$base" >/dev/null || getent passwd "$GFS_MEMBER" >/dev/null ||
+		getent passwd "$GFS_OTHER" >/dev/null && fatal "test accounts $base* exist already"
+	groupadd "$base" || fatal "groupadd $base"
+	GFS_GROUP=$base
+	useradd -M -N -g nogroup -G "$base" -s /bin/sh "$GFS_MEMBER" || fatal "useradd $GFS_MEMBER"
+	GFS_MADE_USERS=$GFS_MEMBER
+	useradd -M -N -g nogroup -s /bin/sh "$GFS_OTHER" || fatal "useradd $GFS_OTHER"
+	GFS_MADE_USERS="$GFS_MEMBER $GFS_OTHER"
+}
+
+gfs_users_remove() {
+	local u
+	for u in $GFS_MADE_USERS; do userdel "$u" 2>/dev/null; done
+	[ -n "$GFS_GROUP" ] && groupdel "$GFS_GROUP" 2>/dev/null
+	GFS_MADE_USERS= GFS_GROUP=
+}
+
+# as_user USER CMD...: runs CMD as USER (its own groups), from /, with a
+# deadline.
+as_user() {
+	local u=$1
+	shift
+	(cd / && tmo runuser -u "$u" -- "$@")
+}
+
+# user_io USER MODE FILE KIND DATA: gfs_io's one open and one write(2), as
+# USER; prints OK or the errno name.
+user_io() {
+	local u=$1
+	shift
+	(cd / && GFS_PY="runuser -u $u -- /usr/bin/python3" gfs_io "$@")
+}
+
 # ---------------------------------------------------------------- cleanup
 
 # The start time (field 22 of /proc/PID/stat) of a pid, or nothing.
@@ -485,5 +533,6 @@ gfs_cleanup() {
 	else
 		rm -rf --one-file-system "$TDIR"
 	fi
+	gfs_users_remove
 	exit $rc
 }

@@ -4,7 +4,7 @@
  * in a new process), stop, a dying init, destroy and failed creates leaving
  * nothing behind.  Not built by the Makefile; as root, from the top:
  *
- *   make build/gardenfs-init build/image/.done
+ *   make build/gardenfs-init build/gardenfs-unpack build/image/.done
  *   gcc -g -std=gnu11 -D_GNU_SOURCE -I. -o build/rt-smoke tests/rt-smoke.c \
  *       $(find runtime lib -maxdepth 1 -name '*.c') $(pkg-config --cflags
  * --libs jansson libarchive) d=$(mktemp -d) && build/rt-smoke $d; rm -rf $d

@@ -17,7 +17,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 run_root=$(mktemp -d /tmp/gfs-run.XXXXXX) || exit 1
-# unprivileged containers (a host uid that is not 0) must reach the depot
+# the test users of --group (tests/lib.sh gfs_users) walk to their mounts
 chmod 755 "$run_root"
 export GFS_LEDGER=$run_root/ledger
 export GFS_TMPDIR=$run_root
@@ -118,6 +118,20 @@ for pid in $(ps -eo pid=,stat=,comm= | awk '$3 == "gardenfs-reaper" && $2 !~ /^Z
 reaper still running: pid $pid"
 done
 
+# test accounts (tests/lib.sh gfs_users: group gfstPID, users gfstPIDm and
+# gfstPIDo) whose test is over
+dead_accounts=
+for name in $(getent passwd | cut -d: -f1) $(getent group | cut -d: -f1); do
+	case $name in gfst[0-9]*) ;; *) continue ;; esac
+	pid=${name#gfst}
+	pid=${pid%[mo]}
+	case $pid in '' | *[!0-9]*) continue ;; esac
+	[ -d "/proc/$pid" ] && continue
+	dead_accounts="$dead_accounts $name"
+	leftovers="$leftovers
+test account left: $name"
+done
+
 # temporary directories
 for d in $(awk '$1 == "tdir" { print $2 }' "$GFS_LEDGER"); do
 	[ -e "$d" ] && leftovers="$leftovers
@@ -134,6 +148,10 @@ fi
 # ran), clean it now with the tests' own cleanup, so that the machine is
 # clean even when the suite failed.
 if [ -n "$leftovers" ]; then
+	for name in $dead_accounts; do
+		getent passwd "$name" >/dev/null && userdel "$name" 2>/dev/null
+		getent group "$name" >/dev/null && groupdel "$name" 2>/dev/null
+	done
 	for d in $(awk '$1 == "tdir" { print $2 }' "$GFS_LEDGER"); do
 		[ -e "$d" ] || continue
 		dpid=

@@ -14,6 +14,8 @@
 
 struct init_cfg {
 	const char *handle;
+	/* for reasons only: the layers themselves come as descriptors
+	 * (PROTO_INIT_LOWER_FD...), the depot being out of our reach */
 	const char *lower; /* image tree, the overlay's lower dir */
 	const char *dir;   /* DEPOT/containers/HANDLE */
 	bool privileged;

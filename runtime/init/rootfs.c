@@ -23,6 +23,7 @@
 #include "lib/buf.h"
 #include "net/net.h"
 #include "runtime/init/init.h"
+#include "runtime/proto.h"
 
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -257,27 +258,79 @@ static int mountpoint_dir(int root, const char *name, gfs_err *err)
 	return fd;
 }
 
-static int mount_overlay(const struct init_cfg *cfg, const char *target,
-			 gfs_err *err)
+/* A detached overlay of the layers the init was started with
+ * (PROTO_INIT_LOWER_FD..., named through /proc/self/fd: the depot is
+ * root's and 0700, so the container's root could not walk to them by
+ * path), in *mnt.  why gets the kernel's reason when it fails. */
+static int overlay_fs(bool userxattr, int *mnt, char *why, size_t n)
 {
-	cleanup_free char *opts =
-	    xasprintf("lowerdir=%s,upperdir=%s/data/upper,workdir=%s/data/work",
-		      cfg->lower, cfg->dir, cfg->dir);
-	if (strpbrk(cfg->lower, ",:") || strpbrk(cfg->dir, ",:"))
-		return gfs_error(err, EINVAL,
-				 "overlay paths must not hold ',' or ':': %s",
-				 opts);
-	if (!cfg->privileged) {
-		/* In a user namespace overlay cannot use trusted.* xattrs;
-		 * userxattr makes it use user.overlay.* instead. */
-		cleanup_free char *u = xasprintf("%s,userxattr", opts);
-		if (mount("overlay", target, "overlay", MS_NODEV, u) == 0)
-			return 0;
+	static const struct {
+		const char *key;
+		int fd;
+	} layers[] = {{"lowerdir", PROTO_INIT_LOWER_FD},
+		      {"upperdir", PROTO_INIT_UPPER_FD},
+		      {"workdir", PROTO_INIT_WORK_FD}};
+	why[0] = '\0';
+	cleanup_close int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	int r = 0;
+	for (size_t i = 0; i < 3 && r == 0; i++) {
+		char v[32];
+		snprintf(v, sizeof v, "/proc/self/fd/%d", layers[i].fd);
+		if (fsconfig(fs, FSCONFIG_SET_STRING, layers[i].key, v, 0) < 0)
+			r = -errno;
 	}
-	if (mount("overlay", target, "overlay", MS_NODEV, opts) < 0)
-		return gfs_error_sys(err, errno, "mounting the overlay (%s)",
-				     opts);
-	return 0;
+	/* in a user namespace overlay cannot use trusted.* xattrs;
+	 * userxattr makes it use user.overlay.* instead */
+	if (r == 0 && userxattr &&
+	    fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
+		r = -errno;
+	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		r = -errno;
+	if (r < 0) {
+		/* the kernel's own words: "e overlay: ..." */
+		ssize_t k = read(fs, why, n - 1);
+		why[k > 0 ? k : 0] = '\0';
+		why[strcspn(why, "\n")] = '\0';
+		return r;
+	}
+	*mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
+	return *mnt < 0 ? -errno : 0;
+}
+
+/* Mounts the overlay on rootfs/ and returns a descriptor of its root;
+ * closes the layer descriptors, so that no directory of the host stays
+ * open in the init. */
+static int mount_overlay(const struct init_cfg *cfg, gfs_err *err)
+{
+	char why[256];
+	int m = -1, r = -EINVAL;
+	struct stat st;
+
+	for (int fd = PROTO_INIT_LOWER_FD;
+	     fd < PROTO_INIT_LOWER_FD + PROTO_INIT_NLAYERS; fd++)
+		if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+			return gfs_error(err, EBADF,
+					 "gardenfs-init: no descriptor of "
+					 "the container's layers (fd %d)",
+					 fd);
+	if (!cfg->privileged)
+		r = overlay_fs(true, &m, why, sizeof why);
+	if (r < 0)
+		r = overlay_fs(false, &m, why, sizeof why);
+	if (r == 0)
+		r = attach(m, PROTO_INIT_ROOTFS_FD);
+	for (int fd = PROTO_INIT_LOWER_FD;
+	     fd < PROTO_INIT_LOWER_FD + PROTO_INIT_NLAYERS; fd++)
+		close(fd);
+	if (r < 0) {
+		if (m >= 0)
+			close(m);
+		return gfs_error_sys(err, -r, "mounting the overlay of %s%s%s",
+				     cfg->lower, why[0] ? ": " : "", why);
+	}
+	return m;
 }
 
 static int mount_sys(int root, gfs_err *err)
@@ -546,18 +599,14 @@ static int mask_paths(gfs_err *err)
 
 int init_rootfs(const struct init_cfg *cfg, gfs_err *err)
 {
-	cleanup_free char *target = xasprintf("%s/rootfs", cfg->dir);
 	int r;
 
 	/* nothing we mount may propagate back to the host */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return gfs_error_sys(err, errno, "making / private");
-	r = mount_overlay(cfg, target, err);
-	if (r < 0)
-		return r;
-	cleanup_close int root = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int root = mount_overlay(cfg, err);
 	if (root < 0)
-		return gfs_error_sys(err, errno, "opening %s", target);
+		return root;
 	cleanup_close int proc = mountpoint_dir(root, "proc", err);
 	if (proc < 0)
 		return proc;

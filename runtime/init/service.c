@@ -254,6 +254,60 @@ static int out_pipe(const struct spawn_req *rq, int p[2], gfs_err *err)
 	return 0;
 }
 
+/* Who may talk to us: the daemon alone.  Its way in is the socket's path,
+ * 0600 in the depot's 0700 directories (root's) and outside the
+ * container's tree; this is the second check, of every connection, with
+ * what SO_PEERCRED can tell:
+ * - the pid, in our pid namespace: 0 for every process outside it, so no
+ *   process of this container, root or not, gets in;
+ * - the uid and gid, in our user namespace: the daemon's are 0.  In a
+ *   privileged container that is what we see.  In an unprivileged one host
+ *   uid 0 is not mapped and reads as the overflow uid, as every other
+ *   unmapped host uid does (and the nobody, 65534, of another container,
+ *   which shares our mapping): there the check keeps out mapped ids only,
+ *   and the path is what keeps other host users out. */
+static uid_t peer_uid;
+static gid_t peer_gid;
+
+static unsigned long read_overflow(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	unsigned long v = n > 0 ? strtoul(buf, NULL, 10) : 0;
+	return v ? v : 65534;
+}
+
+static void peer_setup(bool priv)
+{
+	peer_uid =
+	    priv ? 0 : (uid_t)read_overflow("/proc/sys/kernel/overflowuid");
+	peer_gid =
+	    priv ? 0 : (gid_t)read_overflow("/proc/sys/kernel/overflowgid");
+}
+
+static bool peer_is_daemon(int fd)
+{
+	struct ucred uc;
+	socklen_t len = sizeof uc;
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0 &&
+	       uc.pid == 0 && uc.uid == peer_uid && uc.gid == peer_gid;
+}
+
+/* A new connection replaces the daemon's only once that one is gone (a
+ * daemon that died or stopped, whose end the kernel closed): while the
+ * daemon lives, nobody who passes the checks above (root, or what an
+ * unprivileged container cannot tell from root) can take its place. */
+static bool conn_gone(void)
+{
+	struct pollfd p = {conn, POLLIN | POLLRDHUP, 0};
+	return conn < 0 ||
+	       (poll(&p, 1, 0) == 1 &&
+		(p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)));
+}
+
 static void drop_conn(void)
 {
 	if (conn >= 0)
@@ -819,6 +873,7 @@ int init_serve(int lsock, bool priv)
 	sigset_t mask;
 
 	privileged = priv;
+	peer_setup(priv);
 	init_raise_nofile();
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
@@ -927,7 +982,11 @@ int init_serve(int lsock, bool priv)
 		if (pf[2].revents) {
 			int c = accept4(lsock, NULL, NULL,
 					SOCK_CLOEXEC | SOCK_NONBLOCK);
-			if (c >= 0) {
+			/* a stranger neither gets in nor pushes the daemon
+			 * out */
+			if (c >= 0 && (!peer_is_daemon(c) || !conn_gone())) {
+				close(c);
+			} else if (c >= 0) {
 				drop_conn();
 				conn = c;
 			}
