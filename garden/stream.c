@@ -179,6 +179,14 @@ void gdn_stream_wait(struct gdn_stream *s, struct gdn_waiter *w)
 			       s->in ? EPOLLOUT : EPOLLIN, on_data);
 }
 
+/* The memory goes after the round: an event of this round may still
+ * name one of its watches (lib/loop.h), and the loop only skips a watch
+ * whose fd it can still read as -1. */
+static void stream_free(void *arg)
+{
+	free(arg);
+}
+
 void gdn_stream_close(struct gdn_stream *s)
 {
 	while (s->waiters)
@@ -197,7 +205,8 @@ void gdn_stream_close(struct gdn_stream *s)
 	}
 	gdn_ctr_unhold(s->c);
 	gdn_ctr_put(s->c);
-	free(s);
+	s->c = NULL;
+	loop_defer(stream_free, s);
 }
 
 /* The container goes: its streams fail (garden.c, at destroy). */
