@@ -55,6 +55,9 @@ struct gfs_streaming {
 	bool told;    /* the stream's failure is in errors already */
 	bool started; /* streamout: the write of the path was answered */
 	bool data_end; /* streamout: the data pipe ended; the verdict follows */
+	bool read_any; /* streamout: a byte of the archive went to a reader */
+	char *path;    /* streamout: as written, for a user line after it */
+	bool as_user;  /* streamout: a user line was given */
 	uint64_t owners[OWNERS_MAX];
 	size_t nowners;
 	bool many; /* more writers than owners holds */
@@ -169,6 +172,7 @@ static void st_release(struct gfs_fh *fh)
 	if (st->s)
 		gdn_stream_close(st->s);
 	sbuf_free(&st->hdr);
+	free(st->path);
 	free(st);
 	fh->priv = NULL;
 }
@@ -505,6 +509,32 @@ static void out_cancel(struct gfs_park *pk)
 	st->s = NULL;
 }
 
+/* A write that is only a user line, after the path's own write (a
+ * shell's printf writes each line with a write(2) of its own): the path
+ * again, as that user.  True with *user set. */
+static bool user_line(const struct gfs_streaming *st, const char *buf,
+		      size_t size, char **user)
+{
+	if (!st->path || st->as_user || st->read_any || size < 5 ||
+	    memcmp(buf, "user ", 5) != 0)
+		return false;
+	sbuf h = SBUF_INIT;
+	sbuf_printf(&h, "%s\n", st->path);
+	size_t base = h.len, used = 0;
+	sbuf_add(&h, buf, size);
+	char *path = NULL;
+	bool ok = rt_streamin_header(h.s, h.len, true, &path, user, &used,
+				     GFS_IGNORE) == 0 &&
+		  *user && used == h.len && used > base;
+	free(path);
+	sbuf_free(&h);
+	if (!ok) {
+		free(*user);
+		*user = NULL;
+	}
+	return ok;
+}
+
 static void out_write(fuse_req_t req, struct gfs_fh *fh, const char *buf,
 		      size_t size, off_t off)
 {
@@ -518,31 +548,40 @@ static void out_write(fuse_req_t req, struct gfs_fh *fh, const char *buf,
 		fuse_reply_err(req, EINTR);
 		return;
 	}
-	if (st->s && !st->started && failed(st)) {
+	bool refused = st->s && !st->started && failed(st);
+	if (st->s && (st->started || refused) && user_line(st, buf, size, &user)) {
+		/* nothing was read: the same path, as the user */
+		gdn_stream_close(st->s);
+		st->s = NULL;
+		path = xstrdup(st->path);
+	} else if (refused) {
 		/* the last path was refused: this descriptor may try another */
 		gdn_stream_close(st->s);
 		st->s = NULL;
-		st->told = false;
-		st->data_end = false;
 	}
 	if (st->s)
 		r = gfs_error(&err, EBUSY,
 			      "streamout: one path per open; open the file "
 			      "again for another");
-	if (r == 0)
+	if (r == 0 && !path) {
 		r = rt_streamin_header(buf, size, true, &path, &user, &used,
 				       &err);
-	if (r == 0 && used != size)
-		r = gfs_error(&err, EINVAL,
-			      "streamout: want a path and an optional user "
-			      "line, nothing more");
-	if (r == 0)
+		if (r == 0 && used != size)
+			r = gfs_error(&err, EINVAL,
+				      "streamout: want a path and an optional "
+				      "user line, nothing more");
+	}
+	if (r == 0) {
+		free(st->path);
+		st->path = xstrdup(path);
+		st->as_user = user != NULL;
+		st->started = st->data_end = st->told = false;
 		r = gdn_stream_open(fh->x.c, false, path, user, &st->s, &err);
+	}
 	if (r < 0) {
 		/* the header parser speaks of streamin */
 		if (strncmp(err.msg, "streamin: ", 10) == 0)
-			memmove(err.msg, err.msg + 10,
-				strlen(err.msg + 10) + 1);
+			memmove(err.msg, err.msg + 10, strlen(err.msg + 10) + 1);
 		if (strncmp(err.msg, "streamout", 9) != 0)
 			gfs_error_wrap(&err, "streamout");
 		fail_req(req, fh, &err);
@@ -565,8 +604,10 @@ static bool out_try(fuse_req_t req, struct gfs_fh *fh, size_t size)
 	if (!st->data_end) {
 		char *buf = xmalloc(size ? size : 1);
 		ssize_t n = gdn_stream_read(st->s, buf, size);
-		if (n > 0)
+		if (n > 0) {
+			st->read_any = true;
 			fuse_reply_buf(req, buf, (size_t)n);
+		}
 		free(buf);
 		if (n > 0)
 			return true;
