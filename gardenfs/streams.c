@@ -29,6 +29,7 @@
 #include "gardenfs/gfs.h"
 #include "gardenfs/nodes.h"
 #include "gardenfs/streams.h"
+#include "lib/parse.h"
 
 /* The streamin header is a path and a user line: a little over PATH_MAX. */
 #define HEADER_MAX (RT_STREAM_PATH_MAX + RT_STREAM_USER_MAX + 16)
@@ -712,9 +713,11 @@ static bool dim(const char **s, int *out)
 int gfs_tty_parse(const char *line, int *columns, int *rows, gfs_err *err)
 {
 	const char *p = line;
+	char ex[GFS_EXCERPT_MAX];
 	if (!dim(&p, columns) || *p++ != ' ' || !dim(&p, rows) || *p)
 		return gfs_error(err, EINVAL,
-				 "want `COLUMNS ROWS`, each 1 to 65535");
+				 "`%s`: want `COLUMNS ROWS`, each 1 to 65535",
+				 gfs_excerpt(ex, line, strlen(line)));
 	return 0;
 }
 
