@@ -184,6 +184,7 @@ bench: deps
 	$(MAKE) all
 	tests/bench/bench.sh
 	tests/bench/bench-limits-store.sh
+	tests/bench/bench-stream.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

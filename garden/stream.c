@@ -117,8 +117,8 @@ int gdn_stream_open(struct gdn_ctr *c, bool in, const char *path,
 	s->in = in;
 	s->status_w.fd = s->data_w.fd = -1;
 	/* long paths are cut in the name, never in what is streamed */
-	snprintf(s->name, sizeof s->name, "%s %s", in ? "streamin" : "streamout",
-		 path);
+	snprintf(s->name, sizeof s->name, "%s %s",
+		 in ? "streamin" : "streamout", path);
 	int r = gdn_bk->stream_start(c, in, path, user, gdn_stream_limit_ms,
 				     &s->rs, err);
 	if (r < 0) {

@@ -550,7 +550,8 @@ static void out_write(fuse_req_t req, struct gfs_fh *fh, const char *buf,
 		return;
 	}
 	bool refused = st->s && !st->started && failed(st);
-	if (st->s && (st->started || refused) && user_line(st, buf, size, &user)) {
+	if (st->s && (st->started || refused) &&
+	    user_line(st, buf, size, &user)) {
 		/* nothing was read: the same path, as the user */
 		gdn_stream_close(st->s);
 		st->s = NULL;
@@ -582,7 +583,8 @@ static void out_write(fuse_req_t req, struct gfs_fh *fh, const char *buf,
 	if (r < 0) {
 		/* the header parser speaks of streamin */
 		if (strncmp(err.msg, "streamin: ", 10) == 0)
-			memmove(err.msg, err.msg + 10, strlen(err.msg + 10) + 1);
+			memmove(err.msg, err.msg + 10,
+				strlen(err.msg + 10) + 1);
 		if (strncmp(err.msg, "streamout", 9) != 0)
 			gfs_error_wrap(&err, "streamout");
 		fail_req(req, fh, &err);
