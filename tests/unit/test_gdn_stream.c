@@ -396,8 +396,7 @@ static void test_out_bytes_then_verdict(void **state)
 	struct gdn_ctr *c = make("e");
 	struct gdn_stream *s;
 	gfs_err err = {0};
-	assert_int_equal(gdn_stream_open(c, false, "/etc/", NULL, &s, &err),
-			 0);
+	assert_int_equal(gdn_stream_open(c, false, "/etc/", NULL, &s, &err), 0);
 	child_says("ready\n");
 	spin();
 	char b[64];
@@ -488,10 +487,15 @@ static void test_tty_parse(void **state)
 	assert_int_equal(r, 24);
 	assert_int_equal(gfs_tty_parse("65535 1", &c, &r, &err), 0);
 	assert_int_equal(c, 65535);
-	static const char *const bad[] = {
-	    "80x24", "0 0",    "-1 5",  "5 -1",	   "65536 10", "80 24 1",
-	    "80",    "",	"80 ",	" 80 24", "80  24",   "+80 24",
-	    "0x50 24", "99999999999999999999 1", "80\t24", "80 0", NULL};
+	static const char *const bad[] = {"80x24",    "0 0",
+					  "-1 5",     "5 -1",
+					  "65536 10", "80 24 1",
+					  "80",	      "",
+					  "80 ",      " 80 24",
+					  "80  24",   "+80 24",
+					  "0x50 24",  "99999999999999999999 1",
+					  "80\t24",   "80 0",
+					  NULL};
 	for (const char *const *b = bad; *b; b++) {
 		memset(&err, 0, sizeof err);
 		assert_int_equal(gfs_tty_parse(*b, &c, &r, &err), -EINVAL);
