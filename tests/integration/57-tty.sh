@@ -167,7 +167,7 @@ assert_eq 1 "$(($(lines "$T/errors") - n))" "one line for it"
 bad=0
 t0=$(now_ms)
 for i in $(seq 100); do
-	id=$(run_proc t "$(spec 80 24 "echo run$i")") || {
+	id=$(run_proc t "{\"path\": \"/bin/echo\", \"args\": [\"run$i\"], \"tty\": {\"window_size\": {\"columns\": 80, \"rows\": 24}}}") || {
 		bad=$((bad + 1))
 		continue
 	}
