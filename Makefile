@@ -198,6 +198,7 @@ bench: deps
 	tests/bench/bench.sh
 	tests/bench/bench-limits-store.sh
 	tests/bench/bench-net.sh
+	tests/bench/bench-stream.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -5,6 +5,7 @@
  * blocking, its deadline, and the subscriptions that tell a front when it
  * may go on. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -24,7 +25,18 @@ struct gdn_stream {
 	struct loop_timer deadline;
 	struct gdn_waiter *waiters;
 	struct gdn_stream *next, **prevp; /* in c->streams */
+	char name[256]; /* "streamin PATH": what its reasons start with */
 };
+
+/* A reason names its stream once: the child's own reasons sometimes do,
+ * the runtime's do, garden's do not. */
+static void name_err(gfs_err *err, const char *name)
+{
+	size_t n = strlen(name);
+	if (strncmp(err->msg, name, n) == 0 && err->msg[n] == ':')
+		return;
+	gfs_error_wrap(err, "%s", name);
+}
 
 static void wake(struct gdn_stream *s, enum gdn_event ev)
 {
@@ -37,8 +49,10 @@ static void finish(struct gdn_stream *s, enum gdn_stream_state st,
 	if (s->state == GDN_STREAM_DONE || s->state == GDN_STREAM_FAILED)
 		return;
 	s->state = st;
-	if (why)
+	if (why) {
 		s->why = *why;
+		name_err(&s->why, s->name);
+	}
 	loop_watch_del(&s->status_w);
 	loop_timer_stop(&s->deadline);
 	if (st == GDN_STREAM_FAILED) {
@@ -102,18 +116,22 @@ int gdn_stream_open(struct gdn_ctr *c, bool in, const char *path,
 	struct gdn_stream *s = xcalloc(1, sizeof *s);
 	s->in = in;
 	s->status_w.fd = s->data_w.fd = -1;
+	/* long paths are cut in the name, never in what is streamed */
+	snprintf(s->name, sizeof s->name, "%s %s",
+		 in ? "streamin" : "streamout", path);
 	int r = gdn_bk->stream_start(c, in, path, user, gdn_stream_limit_ms,
 				     &s->rs, err);
 	if (r < 0) {
+		name_err(err, s->name);
 		free(s);
-		return gfs_error_wrap(err, "%s %s",
-				      in ? "streamin" : "streamout", path);
+		return r;
 	}
 	if (loop_watch_add(&s->status_w, s->rs.status, EPOLLIN, on_status) <
 	    0) {
 		gdn_bk->stream_abort(&s->rs);
+		gfs_error(err, EIO, "%s: watching its status", s->name);
 		free(s);
-		return gfs_error(err, EIO, "watching a stream");
+		return -EIO;
 	}
 	/* its own timer is the child's; this one is for a child stuck where
 	 * even that cannot reach it */
@@ -179,6 +197,14 @@ void gdn_stream_wait(struct gdn_stream *s, struct gdn_waiter *w)
 			       s->in ? EPOLLOUT : EPOLLIN, on_data);
 }
 
+/* The memory goes after the round: an event of this round may still
+ * name one of its watches (lib/loop.h), and the loop only skips a watch
+ * whose fd it can still read as -1. */
+static void stream_free(void *arg)
+{
+	free(arg);
+}
+
 void gdn_stream_close(struct gdn_stream *s)
 {
 	while (s->waiters)
@@ -197,7 +223,8 @@ void gdn_stream_close(struct gdn_stream *s)
 	}
 	gdn_ctr_unhold(s->c);
 	gdn_ctr_put(s->c);
-	free(s);
+	s->c = NULL;
+	loop_defer(stream_free, s);
 }
 
 /* The container goes: its streams fail (garden.c, at destroy). */

@@ -359,6 +359,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	}
 	if (fh->x.c)
 		gdn_ctr_touch(fh->x.c);
+	fh->owner = fi->lock_owner;
 	if (!fh->x.row->kind->write) {
 		fuse_reply_err(req, EACCES);
 		return;
@@ -372,6 +373,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct gfs_fh *fh = fh_of(fi);
 	if (!gfs_access_ok(req, &fh->x))
 		return;
+	fh->owner = fi->lock_owner;
 	if (fh->x.row->kind->flush)
 		fh->x.row->kind->flush(req, fh);
 	else

@@ -134,6 +134,7 @@ struct gfs_fh {
 	bool notify_due;
 	struct gfs_park *parked; /* requests of this fh waiting */
 	void *priv;		 /* a kind's own (streams) */
+	uint64_t owner; /* lock owner (fd table) of the write or flush served */
 	/* readdir snapshot */
 	struct gfs_dirent *dents;
 	size_t ndents;

@@ -31,6 +31,13 @@ assert_contains "$out" "[log] 1: alpha
 [log] 3: gamma
 [log] 3 lines" "stream-log follows the output"
 
+out=$(GFS_TMO=60 tmo sh "$EX/stream-tree.sh" "$MNT" 2>&1)
+assert_contains "$out" "current.conf -> conf/app.conf" "stream-tree: the symlink arrived as a symlink"
+assert_match "$out" "1000 +1000 .* run" "stream-tree: vcap owns what it streamed in"
+assert_contains "$out" "serving" "stream-tree: the script it streamed in runs"
+assert_contains "$out" "round trip ok" "stream-tree: what came out is what went in"
+assert_contains "$out" "refused: streamin /tmp/broken: not a tar stream" "stream-tree: a broken stream's reason"
+
 mkdir "$MNT/one" "$MNT/two" || fail "mkdir for destroy.sh"
 run_proc one "/bin/sleep 1000" >/dev/null
 out=$(tmo sh "$EX/destroy.sh" "$MNT" one two 2>&1) || fail "destroy.sh failed: $out"
